@@ -1,0 +1,302 @@
+"""The `dorsi` command line: demo, dashboard, scan, record, analyze, decode."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from dashboard.paths import data_dir as resolve_data_dir
+from dashboard.paths import resolve_session
+
+EXERCISE_HELP = "exercise name, e.g. band_mobilisation or eccentric_drop"
+
+
+class CliError(Exception):
+    """An error a person can act on; printed without a traceback."""
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir", help="where sessions are kept (default: $DORSI_DATA_DIR or the user data dir)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="dorsi", description="Ankle dorsiflexion monitor.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="emulated sensors on a virtual radio, recorded, with the live dashboard")
+    _add_data_dir(p)
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("dashboard", help="serve the dashboard on 127.0.0.1")
+    _add_data_dir(p)
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--emulated", action="store_true", help="connect to emulated sensors instead of real ones")
+    p.add_argument("--shin", default=None, help="name or address of the shin sensor")
+    p.add_argument("--foot", default=None, help="name or address of the foot sensor")
+    p.add_argument("--side", choices=("left", "right"), default="right")
+
+    p = sub.add_parser("scan", help="list dorsi sensors in range")
+    _add_data_dir(p)
+    p.add_argument("--timeout-s", type=float, default=5.0)
+    p.add_argument("--emulated", action="store_true", help="scan the virtual radio with two emulated sensors")
+
+    p = sub.add_parser("record", help="record a session from the two sensors")
+    _add_data_dir(p)
+    p.add_argument(
+        "--emulated", action="store_true", help="stream from emulated sensors over the virtual radio"
+    )
+    p.add_argument("--shin", default=None, help="name or address of the shin sensor")
+    p.add_argument("--foot", default=None, help="name or address of the foot sensor")
+    p.add_argument("--side", choices=("left", "right"), default="right", help="which leg")
+    p.add_argument("--exercise", default=None, help=EXERCISE_HELP)
+    p.add_argument("--rate-hz", type=int, default=100, choices=(50, 100, 200))
+    p.add_argument(
+        "--duration-s", type=float, default=None, help="stop after this long (default: until Ctrl-C)"
+    )
+
+    p = sub.add_parser("analyze", help="analyse a recorded session or an interchange CSV")
+    _add_data_dir(p)
+    p.add_argument("path", help="session folder, session id, or interchange CSV file")
+    p.add_argument("--exercise", required=True, help=EXERCISE_HELP)
+    p.add_argument(
+        "--side", choices=("left", "right"), default=None, help="leg (default: the session's, or right)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--angles-csv", default=None, help="write t_s,dorsiflexion_deg,inversion_deg here")
+
+    p = sub.add_parser("decode", help="decode sensor packets given as hex, print SI samples as JSON")
+    _add_data_dir(p)
+    p.add_argument("--profile", default="dorsi", choices=("dorsi",))
+    p.add_argument("hex", nargs="+", help="one notification per argument, hex digits (spaces allowed)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `dorsi` command."""
+    args = build_parser().parse_args(argv)
+    handler = {
+        "demo": cmd_demo,
+        "dashboard": cmd_dashboard,
+        "scan": cmd_scan,
+        "record": cmd_record,
+        "analyze": cmd_analyze,
+        "decode": cmd_decode,
+    }[args.command]
+    try:
+        return handler(args)
+    except CliError as e:
+        print(f"dorsi {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- analyze --------------------------------------------------------------------------------------------------
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Run the analysis of one exercise on a recording."""
+    from dashboard.analysis_json import analysis_to_json, write_angles_csv
+    from processing.pipeline import EXERCISES, CalibrationError, analyze
+    from sensors.interchange import InputFileError, read_interchange
+    from sensors.sessions import load_session
+
+    if args.exercise not in EXERCISES:
+        raise CliError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
+    data = resolve_data_dir(args.data_dir)
+    session = resolve_session(data, args.path)
+    side = args.side
+    try:
+        if session is not None:
+            meta, blocks = load_session(session)
+            side = side or meta.get("leg", "right")
+        else:
+            path = Path(args.path)
+            if path.is_dir():
+                raise CliError(f"{path}: a folder but not a dorsi session (no session.json)")
+            if not path.exists():
+                raise CliError(f"{path}: no such file, and no session with that id in {data / 'sessions'}")
+            blocks = read_interchange(path)
+            side = side or "right"
+    except InputFileError as e:
+        raise CliError(str(e)) from e
+    try:
+        analysis = analyze(blocks, args.exercise, side)
+    except CalibrationError as e:
+        raise CliError(f"{args.path}: calibration failed: {e}") from e
+    report = analysis_to_json(analysis, args.exercise, side)
+    if args.angles_csv:
+        write_angles_csv(Path(args.angles_csv), analysis)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(format_report(report))
+    return 0
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Human-readable summary of an analysis."""
+    lines = [f"{report['exercise']} ({report['side']} leg)"]
+    cal = report["calibration"]
+    if cal["start_s"] is None:
+        lines.append("calibration: FAILED - " + str(report.get("calibration_message", "")))
+    else:
+        lines.append(f"calibration: neutral stance {cal['start_s']:.1f}-{cal['end_s']:.1f} s")
+    lines.append(f"reps: {report['rep_count']}")
+    for i, r in enumerate(report["reps"], 1):
+        extra = "".join(
+            f", {label} {r[k]:.1f} s"
+            for k, label in (("hold_s", "hold"), ("lower_s", "lower"))
+            if r.get(k) is not None
+        )
+        flags = f"  [{', '.join(r['flags'])}]" if r["flags"] else ""
+        lines.append(
+            f"  {i:2d}. {r['start_s']:7.1f}-{r['end_s']:7.1f} s  peak {r['peak_dorsiflexion_deg']:5.1f} deg"
+            f"{extra}{flags}"
+        )
+    if report["max_dorsiflexion_deg"] is not None:
+        lines.append(f"max dorsiflexion: {report['max_dorsiflexion_deg']:.1f} deg")
+    return "\n".join(lines)
+
+
+# --- decode ---------------------------------------------------------------------------------------------------
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    """Decode hex notifications with a device profile and print JSON."""
+    from sensors.profiles import dorsi
+
+    out = []
+    for i, text in enumerate(args.hex, 1):
+        cleaned = "".join(text.split()).replace(":", "")
+        try:
+            data = bytes.fromhex(cleaned)
+        except ValueError as e:
+            raise CliError(f"argument {i} is not hex: {text!r}") from e
+        result = dorsi.decode_notification(data)
+        packets = []
+        for p in result.packets:
+            b = p.to_block("shin")
+            packets.append(
+                {
+                    "seq": int(p.seq),
+                    "t_first_us": int(p.t_first_us),
+                    "interval_us": int(p.interval_us),
+                    "samples": [
+                        {
+                            "seq": int(b.seq[k]),
+                            "t_s": float(b.t_s[k]),
+                            "acc_m_s2": [round(float(x), 6) for x in b.acc[k]],
+                            "gyr_rad_s": [round(float(x), 6) for x in b.gyr[k]],
+                        }
+                        for k in range(len(b))
+                    ],
+                }
+            )
+        out.append({"notification": i, "bytes": len(data), "packets": packets, "malformed": result.malformed})
+    print(json.dumps(out, indent=2))
+    return 0 if all(not o["malformed"] for o in out) else 1
+
+
+# --- BLE commands ---------------------------------------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """List sensors in range."""
+    from sensors.ble_source import scan
+
+    async def run() -> list[Any]:
+        if args.emulated:
+            from sensors.emulated_rig import EmulatedRig
+
+            async with EmulatedRig() as rig:
+                return await scan(args.timeout_s, backend=rig.scanner_backend)
+        return await scan(args.timeout_s)
+
+    found = asyncio.run(run())
+    if not found:
+        print("no dorsi sensors found (are they charged, switched on and near?)")
+        return 1
+    for s in found:
+        print(f"{s.name or '?':12s} {s.address:20s} rssi {s.rssi} dBm  profile {s.profile}")
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record a session until Ctrl-C or --duration-s."""
+    from dashboard.recording import record_session
+
+    data = resolve_data_dir(args.data_dir)
+    if not args.emulated and not (args.shin and args.foot):
+        raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
+    stop = asyncio.Event()
+
+    async def run() -> Any:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await record_session(
+            data,
+            emulated=args.emulated,
+            shin=args.shin,
+            foot=args.foot,
+            side=args.side,
+            exercise=args.exercise,
+            rate_hz=args.rate_hz,
+            duration_s=args.duration_s,
+            stop=stop,
+            log=lambda msg: print(msg, flush=True),
+        )
+
+    try:
+        summary = asyncio.run(run())
+    except (OSError, TimeoutError) as e:
+        raise CliError(str(e)) from e
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard."""
+    from dashboard.app import run_dashboard
+    from dashboard.live_feed import LiveFeed
+
+    if not args.emulated and not (args.shin and args.foot):
+        raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
+    feed = LiveFeed(
+        resolve_data_dir(args.data_dir), side=args.side, shin=args.shin, foot=args.foot, emulated=args.emulated
+    )
+    try:
+        run_dashboard(feed, port=args.port)
+    finally:
+        feed.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start emulated sensors, connect, record and serve the live dashboard."""
+    from dashboard.app import run_dashboard
+    from dashboard.live_feed import LiveFeed
+
+    data = resolve_data_dir(args.data_dir) if args.data_dir else Path.cwd() / "data" / "demo"
+    print(f"dorsi demo: emulated sensors on a virtual radio; sessions are recorded in {data}")
+    feed = LiveFeed(data, side="right", emulated=True)
+    feed.connect()
+    try:
+        run_dashboard(feed, port=args.port)
+    finally:
+        feed.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

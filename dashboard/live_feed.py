@@ -1,0 +1,575 @@
+"""The live feed: streams both sensors in a background asyncio thread into the recorder and the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from processing.pipeline import EXERCISES, Pipeline
+from sensors.ble_source import BleSource, SourceEvent
+from sensors.emulated_rig import EMULATED_NAMES, EmulatedRig
+from sensors.recorder import Recorder
+from sensors.samples import ROLES, Role, SampleBlock
+
+if TYPE_CHECKING:
+    from sensors.ble.emulated_sensor import EmulatedSensor
+
+log = logging.getLogger(__name__)
+
+Side = Literal["left", "right"]
+FeedState = Literal["idle", "connecting", "streaming", "error", "stopped"]
+
+COUNTER_REFRESH_S = 0.2
+STALE_ANGLE_S = 1.0  # the current angle is shown as missing when no new one came for this long
+MAX_EVENTS = 20
+
+# Advice shown for a rep flag, matched by keyword so that flag names can grow without breaking the UI.
+_FLAG_ADVICE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("hold",), "hold 5 s at the top"),
+    (("fast", "lower", "control"), "lower more slowly"),
+    (("heel",), "keep your heel down"),
+    (("pronat", "roll"), "keep your foot from rolling in"),
+    (("shallow", "range", "small", "peak"), "go a little further"),
+)
+
+
+def supported_exercises() -> tuple[str, ...]:
+    """Return the exercises the live pipeline supports."""
+    return tuple(EXERCISES)
+
+
+def flag_advice(flag: str) -> str:
+    """Return a short instruction for one rep flag such as ``"hold_too_short"``."""
+    low = flag.lower()
+    for keywords, advice in _FLAG_ADVICE:
+        if any(k in low for k in keywords):
+            return advice
+    return flag.replace("_", " ")
+
+
+def rep_feedback(rep_number: int, data: Mapping[str, Any]) -> str:
+    """Return the text shown after a rep: what was measured, then what to change (or that it was good).
+
+    Parameters
+    ----------
+    rep_number : int
+        Count of this rep in the current set (1-based).
+    data : mapping
+        The rep event's data in SI units: ``peak_dorsiflexion_rad``, optional ``hold_s``, ``lower_s``,
+        ``flags`` (list of str).
+
+    Returns
+    -------
+    str
+        For example ``"Rep 3: peak 24 deg, held 3.1 s, lowered in 1.2 s. Hold 5 s at the top; lower more
+        slowly."``
+    """
+    parts = []
+    peak = data.get("peak_dorsiflexion_rad")
+    if peak is not None and math.isfinite(float(peak)):
+        parts.append(f"peak {math.degrees(float(peak)):.0f} deg")
+    hold = data.get("hold_s")
+    if hold is not None and math.isfinite(float(hold)):
+        parts.append(f"held {float(hold):.1f} s")
+    lower = data.get("lower_s")
+    if lower is not None and math.isfinite(float(lower)):
+        parts.append(f"lowered in {float(lower):.1f} s")
+    text = f"Rep {rep_number}"
+    if parts:
+        text += ": " + ", ".join(parts)
+    advice: list[str] = []
+    for flag in data.get("flags", []) or []:
+        a = flag_advice(str(flag))
+        if a not in advice:
+            advice.append(a)
+    if advice:
+        joined = "; ".join(advice)
+        return f"{text}. {joined[0].upper()}{joined[1:]}."
+    return f"{text}. Good rep."
+
+
+def _failure_text(error: BaseException, emulated: bool) -> str:
+    """Return why streaming stopped, in words a person can act on."""
+    detail = str(error) or type(error).__name__
+    if not emulated and isinstance(error, (FileNotFoundError, ConnectionRefusedError)):
+        return f"Bluetooth is not available on this computer (is the Bluetooth service running?): {detail}"
+    return f"connection failed: {detail}"
+
+
+class LiveFeed:
+    """Streams the shin and foot sensors into the recorder and the processing pipeline, for the dashboard.
+
+    A background thread runs an asyncio loop. `connect` starts streaming there: with ``emulated=True`` over
+    a virtual radio with two emulated sensors driven by the simulator's demo routine, otherwise from the real
+    sensors named `shin` and `foot` through bleak's platform backend. Every block goes to a
+    `Recorder` (one session folder per connect) and to a `Pipeline`. All public methods are thread-safe.
+
+    Points for the live trace are thinned to `display_rate_hz` and kept in a ring of `window_s`; each carries
+    a monotonically increasing index, so a client that passes the cursor it got last time receives every new
+    point exactly once (unless it fell further behind than the ring holds).
+
+    Parameters
+    ----------
+    data_dir : Path
+        Data directory; sessions go to ``data_dir/sessions``.
+    side : "left" or "right"
+        Leg the sensors are on.
+    exercise : str
+        Exercise of the first set.
+    shin, foot : str or None
+        Names (or addresses) of the real sensors; None: "dorsi-S1" and "dorsi-F1". The emulated sensors are
+        always called "dorsi-S1" and "dorsi-F1".
+    emulated : bool
+        What `connect()` without an argument (the Live page's connect button) connects to.
+    rate_hz : int
+        Sampling rate asked of the sensors, Hz.
+    window_s : float
+        Length of the live trace ring, s.
+    display_rate_hz : float
+        Rate of the points kept for the live trace, Hz.
+    seed : int
+        Seed of the emulated demo routine.
+    target_reps : int
+        Reps per set shown as the goal.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        side: Side = "right",
+        exercise: str = "band_mobilisation",
+        shin: str | None = None,
+        foot: str | None = None,
+        emulated: bool = True,
+        rate_hz: int = 100,
+        window_s: float = 10.0,
+        display_rate_hz: float = 30.0,
+        seed: int = 0,
+        target_reps: int = 30,
+    ) -> None:
+        if side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+        self._check_exercise(exercise)
+        if window_s <= 0 or display_rate_hz <= 0:
+            raise ValueError("window_s and display_rate_hz must be > 0")
+        self.data_dir = Path(data_dir)
+        self.side: Side = side
+        self.shin = shin or EMULATED_NAMES["shin"]
+        self.foot = foot or EMULATED_NAMES["foot"]
+        self.emulated = emulated
+        self.rate_hz = rate_hz
+        self.window_s = float(window_s)
+        self.display_rate_hz = float(display_rate_hz)
+        self.seed = seed
+        self.target_reps = target_reps
+
+        self._lock = threading.Lock()
+        # Shared state: written by the loop thread, read by snapshot(); guarded by _lock.
+        self._points: deque[tuple[int, float, float]] = deque(
+            maxlen=max(2, math.ceil(self.window_s * self.display_rate_hz))
+        )
+        self._count = 0
+        self._state: FeedState = "idle"
+        self._message = "not connected"
+        self._emulated = False
+        self._exercise = exercise
+        self._angle_rad: float | None = None
+        self._angle_monotonic_s = -math.inf
+        self._rep_count = 0
+        self._feedback = ""
+        self._status = "not connected"
+        self._events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        self._sensors: dict[Role, dict[str, Any]] = {r: {"connected": False} for r in ROLES}
+        self._session_id: str | None = None
+        self._session_path: Path | None = None
+
+        # Loop-thread state: touched only inside the loop.
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pipeline: Pipeline | None = None
+        self._recorder: Recorder | None = None
+        self._recording: tuple[dict[str, dict[str, Any]], bool] | None = None
+        self._emulated_sensors: dict[Role, EmulatedSensor] = {}
+        self._rep_offset = 0
+        self._next_display_t = -math.inf
+        self._last_t_s: float | None = None
+        self._source: BleSource | None = None
+        self._last_counter_refresh = 0.0
+
+    # ------------------------------------------------------------------ public, thread-safe API
+
+    def connect(self, emulated: bool | None = None) -> None:
+        """Start streaming (no-op while connecting or streaming); returns at once.
+
+        Parameters
+        ----------
+        emulated : bool or None
+            True: emulated sensors over a virtual radio (demo); False: the real sensors over bleak;
+            None: as chosen when the feed was made.
+        """
+        if emulated is None:
+            emulated = self.emulated
+        with self._lock:
+            if self._state in ("connecting", "streaming"):
+                return
+            if self._state == "stopped":
+                raise RuntimeError("this LiveFeed was stopped; make a new one")
+            self._state = "connecting"
+            self._emulated = emulated
+            self._message = "connecting to emulated sensors" if emulated else "searching for the sensors"
+        loop = self._ensure_loop()
+        asyncio.run_coroutine_threadsafe(self._start_task(emulated), loop)
+
+    def set_exercise(self, name: str) -> None:
+        """Switch exercise: a new pipeline (it calibrates again) and a new set in the recording."""
+        self._check_exercise(name)
+        with self._lock:
+            if name == self._exercise:
+                return
+            self._exercise = name
+            self._rep_count = 0
+            self._feedback = ""
+        self._call_in_loop(self._new_set, name)
+
+    def recalibrate(self) -> None:
+        """Restart calibration with a new pipeline; the set and its rep count go on."""
+        self._call_in_loop(self._restart_pipeline, True)
+
+    def snapshot(self, cursor: int) -> dict[str, Any]:
+        """Return the trace points after `cursor` and the current state, for one dashboard poll.
+
+        Parameters
+        ----------
+        cursor : int
+            The ``cursor`` of the previous snapshot, or 0 for a new client.
+
+        Returns
+        -------
+        dict
+            ``cursor`` (pass it next time), ``t_s`` and ``dorsiflexion_rad`` (lists, new points only, oldest
+            first, NaN where a sensor was missing), ``angle_rad`` (latest, or None if none came in the last
+            STALE_ANGLE_S), ``rep_count``, ``target_reps``, ``feedback``, ``status``
+            (pipeline status text), ``state`` (idle, connecting, streaming, error, stopped), ``message``,
+            ``emulated``, ``exercise``, ``events`` (recent, oldest first: kind, t_s, text), ``sensors``
+            (role -> counters: connected, battery_pct, packets, samples, lost_samples, malformed, ...),
+            ``session_id``.
+        """
+        with self._lock:
+            if cursor < 0 or cursor > self._count:
+                cursor = 0  # a client of an earlier feed: start it afresh
+            n_new = min(self._count - cursor, len(self._points))
+            new = list(self._points)[len(self._points) - n_new :] if n_new > 0 else []
+            return {
+                "cursor": self._count,
+                "t_s": [p[1] for p in new],
+                "dorsiflexion_rad": [p[2] for p in new],
+                "angle_rad": (
+                    self._angle_rad if time.monotonic() - self._angle_monotonic_s <= STALE_ANGLE_S else None
+                ),
+                "rep_count": self._rep_count,
+                "target_reps": self.target_reps,
+                "feedback": self._feedback,
+                "status": self._status,
+                "state": self._state,
+                "message": self._message,
+                "emulated": self._emulated,
+                "exercise": self._exercise,
+                "events": list(self._events),
+                "sensors": {r: dict(c) for r, c in self._sensors.items()},
+                "session_id": self._session_id,
+            }
+
+    def drop_out(self, role: Role, duration_s: float) -> None:
+        """Take an emulated sensor out of range for `duration_s` (for demos and tests of sensor loss).
+
+        Raises
+        ------
+        RuntimeError
+            When not streaming from emulated sensors.
+        """
+        sensor = self._emulated_sensors.get(role)
+        loop = self._loop
+        if sensor is None or loop is None or not loop.is_running():
+            raise RuntimeError("drop_out needs a feed streaming from emulated sensors")
+
+        def vanish() -> None:
+            sensor.vanish()
+            loop.call_later(duration_s, sensor.reappear)
+
+        loop.call_soon_threadsafe(vanish)
+
+    @property
+    def session_path(self) -> Path | None:
+        """Folder of the session being recorded, or None before connecting."""
+        with self._lock:
+            return self._session_path
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Stop streaming, close the recording and end the background thread (idempotent)."""
+        with self._lock:
+            self._state = "stopped"
+            self._message = "stopped"
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if loop.is_running():
+            fut = asyncio.run_coroutine_threadsafe(self._cancel_task(), loop)
+            try:
+                fut.result(timeout_s)
+            except (concurrent.futures.TimeoutError, Exception):
+                log.exception("live feed: clean shutdown failed")
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout_s)
+        self._loop = None
+        self._thread = None
+
+    # ------------------------------------------------------------------ loop thread
+
+    def _check_exercise(self, name: str) -> None:
+        names = supported_exercises()
+        if name not in names:
+            raise ValueError(f"unknown exercise {name!r}; expected one of {', '.join(names)}")
+
+    def _call_in_loop(self, fn: Callable[..., None], *args: Any, timeout_s: float = 5.0) -> None:
+        """Run fn(*args) in the running loop thread and wait for it (never call this from that thread)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+
+        async def call() -> None:
+            fn(*args)
+
+        asyncio.run_coroutine_threadsafe(call(), loop).result(timeout_s)
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is not None:
+            return self._loop
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        thread = threading.Thread(target=run, name="dorsi-live-feed", daemon=True)
+        thread.start()
+        ready.wait(5.0)
+        self._loop, self._thread = loop, thread
+        return loop
+
+    async def _start_task(self, emulated: bool) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(emulated))
+
+    async def _cancel_task(self) -> None:
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _set(self, **fields: Any) -> None:
+        with self._lock:
+            for k, v in fields.items():
+                setattr(self, "_" + k, v)
+
+    def _add_event(self, kind: str, t_s: float | None, text: str) -> None:
+        with self._lock:
+            self._events.append({"kind": kind, "t_s": t_s, "text": text})
+
+    async def _run(self, emulated: bool) -> None:
+        self._last_t_s = None
+        self._next_display_t = -math.inf
+        with self._lock:
+            self._points.clear()  # the new connection starts a new session clock
+            self._angle_rad = None
+            self._rep_count = 0
+            self._feedback = ""
+        source: BleSource | None = None
+        rigs = contextlib.AsyncExitStack()
+        try:
+            if emulated:
+                rig = await rigs.enter_async_context(EmulatedRig(self.seed, self.side))
+                self._emulated_sensors = dict(rig.sensors)
+                shin_name, foot_name = EMULATED_NAMES["shin"], EMULATED_NAMES["foot"]
+                source = BleSource(shin=shin_name, foot=foot_name, rate_hz=self.rate_hz,
+                                   scanner_backend=rig.scanner_backend, client_backend=rig.client_backend)
+            else:
+                shin_name, foot_name = self.shin, self.foot
+                source = BleSource(shin=shin_name, foot=foot_name, rate_hz=self.rate_hz)
+            self._source = source
+            meta = {
+                role: {"name": name, "profile": "dorsi", "rate_hz": self.rate_hz, "emulated": emulated}
+                for role, name in (("shin", shin_name), ("foot", foot_name))
+            }
+            self._recording = (meta, emulated)  # the session folder is made when the first samples arrive
+            self._restart_pipeline(False)
+            async for item in source.stream():
+                if isinstance(item, SampleBlock):
+                    self._on_block(item)
+                else:
+                    self._on_source_event(item)
+                self._refresh_counters()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            text = _failure_text(e, emulated)
+            if isinstance(e, OSError) or type(e).__module__.startswith(("bleak", "sensors")):
+                log.warning("live feed stopped: %s", text)
+            else:
+                log.exception("live feed failed")
+            self._set(state="error", message=text)
+            self._add_event("error", self._last_t_s, text)
+        finally:
+            await self._close_all(source, rigs)
+
+    async def _close_all(self, source: BleSource | None, rigs: contextlib.AsyncExitStack) -> None:
+        steps: list[Callable[[], Awaitable[None]]] = [] if source is None else [source.stop]
+        steps.append(rigs.aclose)
+        for step in steps:
+            try:
+                await asyncio.wait_for(step(), 5.0)
+            except Exception:
+                log.exception("live feed: error while closing")
+        self._refresh_counters(force=True)
+        self._source = None
+        self._emulated_sensors = {}
+        self._recording = None
+        if self._recorder is not None:
+            self._recorder.close(self._last_t_s)
+            self._recorder = None
+        with self._lock:
+            for c in self._sensors.values():
+                c["connected"] = False
+            if self._state != "error":
+                self._state = "stopped" if self._state == "stopped" else "idle"
+                self._message = "stopped" if self._state == "stopped" else "disconnected"
+
+    def _restart_pipeline(self, keep_reps: bool) -> None:
+        with self._lock:
+            exercise = self._exercise
+        if keep_reps and self._pipeline is not None:
+            self._rep_offset += int(self._pipeline.rep_count)
+        elif not keep_reps:
+            self._rep_offset = 0
+        self._pipeline = Pipeline(exercise, self.side)
+        self._set(status=self._pipeline.status)
+        if keep_reps:
+            self._add_event("recalibrate", self._last_t_s, "calibration restarted: stand still")
+
+    def _new_set(self, exercise: str) -> None:
+        if self._recorder is not None and self._last_t_s is not None:
+            self._recorder.start_set(exercise, self._last_t_s)
+        if self._pipeline is not None:
+            self._restart_pipeline(False)
+            self._add_event("set", self._last_t_s, f"new set: {exercise.replace('_', ' ')}")
+
+    def _on_block(self, block: SampleBlock) -> None:
+        if len(block) == 0:
+            return
+        t0, t1 = float(block.t_s[0]), float(block.t_s[-1])  # session clock
+        if self._recorder is None and self._recording is not None:
+            meta, emulated = self._recording
+            self._recorder = Recorder.create(self.data_dir, self.side, meta, demo=emulated)
+            with self._lock:
+                exercise = self._exercise
+                self._session_id, self._session_path = self._recorder.session_id, self._recorder.path
+            self._recorder.start_set(exercise, t0)
+        if self._recorder is not None:
+            self._recorder.write(block)
+        self._last_t_s = t1 if self._last_t_s is None else max(self._last_t_s, t1)
+        if self._pipeline is None:
+            return
+        out = self._pipeline.step(block)
+        t_s = np.asarray(out.t_s, dtype=np.float64)
+        angle = np.asarray(out.dorsiflexion_rad, dtype=np.float64)
+        status = str(self._pipeline.status)
+        step_s = 1.0 / self.display_rate_hz
+        reps = self._rep_offset + int(self._pipeline.rep_count)
+        with self._lock:
+            self._status = status
+            self._rep_count = reps
+            if self._state == "connecting":
+                self._state, self._message = "streaming", "streaming"
+            for t, a in zip(t_s.tolist(), angle.tolist(), strict=True):
+                if t >= self._next_display_t:
+                    self._count += 1
+                    self._points.append((self._count, t, a))
+                    # Step on from the due time, not from t, so the thinned rate does not drift lower;
+                    # restart from t after a gap (or at the first point).
+                    self._next_display_t += step_s
+                    if self._next_display_t <= t:
+                        self._next_display_t = t + step_s
+            if angle.size and math.isfinite(angle[-1]):
+                self._angle_rad = float(angle[-1])
+                self._angle_monotonic_s = time.monotonic()
+        self._on_pipeline_events(out.events, reps)
+
+    def _on_pipeline_events(self, events: Iterable[Any], reps: int) -> None:
+        for ev in events:
+            kind = str(ev.kind)
+            t = float(ev.t_s)
+            data: Mapping[str, Any] = ev.data or {}
+            if kind == "rep":
+                text = rep_feedback(reps, data)
+                self._set(feedback=text)
+                self._add_event(kind, t, text)
+            elif kind == "calibrated":
+                self._add_event(kind, t, "calibrated")
+            elif kind == "axis_found":
+                self._add_event(kind, t, f"{data.get('role', '')} axis found".strip())
+            elif kind == "calibration_failed":
+                reason = data.get("reason")
+                self._add_event(kind, t, f"calibration failed{': ' + str(reason) if reason else ''}")
+            else:
+                self._add_event(kind, t, kind.replace("_", " "))
+
+    def _on_source_event(self, event: SourceEvent) -> None:
+        kind = str(event.kind)
+        role = str(event.role)
+        detail: Mapping[str, Any] = event.detail or {}
+        t = float(event.t_s)
+        if kind == "gap":
+            start_s, end_s = float(detail.get("start_s", t)), float(detail.get("end_s", t))
+            if self._recorder is not None:
+                self._recorder.mark_gap(event.role, start_s, end_s)
+            lost = detail.get("lost_samples")
+            text = f"{role} sensor: gap of {end_s - start_s:.2f} s"
+            if lost:
+                text += f", {lost} samples lost"
+        else:
+            text = f"{role} sensor: {kind.replace('_', ' ')}"
+            if detail.get("name"):
+                text += f" ({detail['name']})"
+        self._add_event(kind, t, text)
+        if kind == "connected":
+            with self._lock:
+                if self._state == "connecting":
+                    self._message = "connected, waiting for samples"
+
+    def _refresh_counters(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._source is None or (not force and now - self._last_counter_refresh < COUNTER_REFRESH_S):
+            return
+        self._last_counter_refresh = now
+        fresh = {r: dataclasses.asdict(c) for r, c in self._source.counters.items()}
+        with self._lock:
+            self._sensors.update(fresh)

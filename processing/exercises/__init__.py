@@ -1,0 +1,1 @@
+"""Exercise analysers: one module per exercise, each turning the angle stream into events."""

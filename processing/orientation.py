@@ -1,0 +1,81 @@
+"""Inclination of each sensor with vqf (6D, no magnetometer): earth up in the sensor frame per sample."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from vqf import VQF
+
+FloatArray = NDArray[np.float64]
+
+
+def up_from_quat(quat: FloatArray) -> FloatArray:
+    """Earth up in the sensor frame (N, 3) from scalar-first quaternions (N, 4) mapping sensor to earth."""
+    w, x, y, z = quat[:, 0], quat[:, 1], quat[:, 2], quat[:, 3]
+    return np.stack([2.0 * (x * z - w * y), 2.0 * (y * z + w * x), 1.0 - 2.0 * (x * x + y * y)], axis=1)
+
+
+class TiltTracker:
+    """One sensor's online vqf filter; the same code serves streaming and batch (state carries across calls).
+
+    vqf assumes a fixed sampling interval, so short gaps (lost packets, up to max_fill_s) are bridged with
+    samples interpolated linearly between the samples on either side: the filter then integrates about the
+    right rotation over the gap instead of none. Only the real samples' results are returned.
+
+    Parameters
+    ----------
+    rate_hz : the sensor's sampling rate, Hz.
+    gyr_bias_rad_s : (3,) gyro bias from the calibration stance, subtracted before filtering, rad/s.
+    max_fill_s : longer gaps are not bridged (vqf's accelerometer correction recovers the inclination), s.
+    """
+
+    def __init__(self, rate_hz: float, gyr_bias_rad_s: FloatArray, max_fill_s: float = 1.0) -> None:
+        self._vqf = VQF(1.0 / rate_hz)
+        self.period_s = 1.0 / rate_hz
+        self.max_fill_s = max_fill_s
+        self.gyr_bias_rad_s = np.asarray(gyr_bias_rad_s, dtype=np.float64)
+        self._last: tuple[float, FloatArray, FloatArray] | None = None
+
+    def update(self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Filter consecutive samples: t_s (N,) s, acc (N, 3) m/s^2, gyr (N, 3) rad/s.
+
+        Returns
+        -------
+        up : (N, 3) unit earth-up vector in the sensor frame after each sample.
+        gyr_unbiased : (N, 3) angular rate minus the calibration bias, rad/s.
+        """
+        gyr_unbiased = np.asarray(gyr - self.gyr_bias_rad_s, dtype=np.float64)
+        n = len(t_s)
+        if n == 0:
+            return np.zeros((0, 3)), gyr_unbiased
+        acc_in, gyr_in, real = self._bridge_gaps(t_s, np.asarray(acc, dtype=np.float64), gyr_unbiased)
+        self._last = (float(t_s[-1]), acc[-1].copy(), gyr_unbiased[-1].copy())
+        out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in), np.ascontiguousarray(acc_in))
+        return up_from_quat(np.asarray(out["quat6D"], dtype=np.float64)[real]), gyr_unbiased
+
+    def _bridge_gaps(
+        self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+        """Insert interpolated samples into gaps; return acc, gyr and the indices of the real samples."""
+        n = len(t_s)
+        real = np.arange(n)
+        if self._last is None:
+            self._last = (float(t_s[0]), acc[0], gyr[0])
+        last_t, last_acc, last_gyr = self._last
+        dt = np.diff(np.concatenate([[last_t], t_s]))
+        missing = np.rint(dt / self.period_s).astype(np.intp) - 1
+        missing[(missing < 1) | (dt > self.max_fill_s)] = 0
+        if not missing.any():
+            return acc, gyr, real
+        counts = missing + 1
+        interval = np.repeat(np.arange(n), counts)
+        ends = np.cumsum(counts)
+        step = np.arange(len(interval)) - np.repeat(ends - counts, counts) + 1
+        frac = (step / counts[interval])[:, None]
+        prev_acc = np.concatenate([last_acc[None], acc[:-1]])
+        prev_gyr = np.concatenate([last_gyr[None], gyr[:-1]])
+        acc_out = prev_acc[interval] + frac * (acc[interval] - prev_acc[interval])
+        gyr_out = prev_gyr[interval] + frac * (gyr[interval] - prev_gyr[interval])
+        real = ends - 1
+        acc_out[real], gyr_out[real] = acc, gyr
+        return acc_out, gyr_out, real

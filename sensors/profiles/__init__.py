@@ -1,0 +1,1 @@
+"""Device profiles: how each supported sensor model is recognised, commanded and decoded."""

@@ -1,0 +1,1 @@
+"""Motion simulation: smooth joint trajectories, leg kinematics, IMU models and scripted sessions."""
