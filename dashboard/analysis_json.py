@@ -35,13 +35,11 @@ def analysis_to_json(analysis: Analysis, exercise: str, side: str) -> dict[str, 
     """The DESIGN section 6 JSON object (degrees at this edge only)."""
     reps = [_rep_json(e.data) for e in analysis.events if e.kind == "rep"]
     cal = analysis.calibration
+    assert cal is not None, "analyze() raises when there is no calibration"
     return {
         "exercise": exercise,
         "side": side,
-        "calibration": {
-            "start_s": None if cal is None else round(cal[0], 3),
-            "end_s": None if cal is None else round(cal[1], 3),
-        },
+        "calibration": {"start_s": round(cal[0], 3), "end_s": round(cal[1], 3)},
         "rep_count": len(reps),
         "reps": reps,
         "holds": [
@@ -53,8 +51,9 @@ def analysis_to_json(analysis: Analysis, exercise: str, side: str) -> dict[str, 
             }
             for h in analysis.holds
         ],
-        "circles": [],
-        "compensations": [],
+        # null, not []: these are not detected yet, and an empty list would claim none happened
+        "circles": None,
+        "compensations": None,
         "max_dorsiflexion_deg": _deg(analysis.max_dorsiflexion_rad),
         "knee_to_wall_cm": None,
         "events": [{"kind": e.kind, "t_s": round(e.t_s, 3)} for e in analysis.events],

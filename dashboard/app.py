@@ -125,8 +125,10 @@ def create_app(feed: LiveFeed) -> dash.Dash:
                 [
                     dash.html.H1("dorsi"),
                     dash.html.Nav(
-                        [dash.dcc.Link(p["name"], href=p["relative_path"], style={"marginRight": "1rem"})
-                         for p in sorted(dash.page_registry.values(), key=lambda p: -p["order"])],
+                        [
+                            dash.dcc.Link(p["name"], href=p["relative_path"], style={"marginRight": "1rem"})
+                            for p in sorted(dash.page_registry.values(), key=lambda p: -p["order"])
+                        ],
                         **{"aria-label": "Pages"},  # type: ignore[arg-type]
                     ),
                 ],

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,7 @@ class CliError(Exception):
 
 
 def _add_data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data-dir", help="where sessions are kept (default: $DORSI_DATA_DIR or the user data dir)"
-    )
+    p.add_argument("--data-dir", help="where sessions are kept (default: $DORSI_DATA_DIR or the user data dir)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,25 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("record", help="record a session from the two sensors")
     _add_data_dir(p)
-    p.add_argument(
-        "--emulated", action="store_true", help="stream from emulated sensors over the virtual radio"
-    )
+    p.add_argument("--emulated", action="store_true", help="stream from emulated sensors over the virtual radio")
     p.add_argument("--shin", default=None, help="name or address of the shin sensor")
     p.add_argument("--foot", default=None, help="name or address of the foot sensor")
     p.add_argument("--side", choices=("left", "right"), default="right", help="which leg")
-    p.add_argument("--exercise", default=None, help=EXERCISE_HELP)
+    p.add_argument("--exercise", default="band_mobilisation", help=EXERCISE_HELP + " (default band_mobilisation)")
     p.add_argument("--rate-hz", type=int, default=100, choices=(50, 100, 200))
-    p.add_argument(
-        "--duration-s", type=float, default=None, help="stop after this long (default: until Ctrl-C)"
-    )
+    p.add_argument("--duration-s", type=float, default=None, help="stop after this long (default: until Ctrl-C)")
 
     p = sub.add_parser("analyze", help="analyse a recorded session or an interchange CSV")
     _add_data_dir(p)
     p.add_argument("path", help="session folder, session id, or interchange CSV file")
     p.add_argument("--exercise", required=True, help=EXERCISE_HELP)
-    p.add_argument(
-        "--side", choices=("left", "right"), default=None, help="leg (default: the session's, or right)"
-    )
+    p.add_argument("--side", choices=("left", "right"), default=None, help="leg (default: the session's, or right)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--angles-csv", default=None, help="write t_s,dorsiflexion_deg,inversion_deg here")
 
@@ -106,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Run the analysis of one exercise on a recording."""
     from dashboard.analysis_json import analysis_to_json, write_angles_csv
-    from processing.pipeline import EXERCISES, CalibrationError, analyze
+    from processing.pipeline import EXERCISES, CalibrationError, analyze, analyze_sets
     from sensors.interchange import InputFileError, read_interchange
     from sensors.sessions import load_session
 
@@ -115,10 +109,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     data = resolve_data_dir(args.data_dir)
     session = resolve_session(data, args.path)
     side = args.side
+    sets_s: list[tuple[float, float]] = []
     try:
         if session is not None:
             meta, blocks = load_session(session)
             side = side or meta.get("leg", "right")
+            recorded_sets = meta.get("sets", [])
+            sets_s = [
+                (float(st["start_s"]), math.inf if st["end_s"] is None else float(st["end_s"]))
+                for st in recorded_sets
+                if st["exercise"] == args.exercise
+            ]
+            if recorded_sets and not sets_s:
+                done = ", ".join(sorted({st["exercise"] for st in recorded_sets}))
+                raise CliError(f"{session}: the session has no {args.exercise} set (its sets: {done})")
         else:
             path = Path(args.path)
             if path.is_dir():
@@ -130,12 +134,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     except InputFileError as e:
         raise CliError(str(e)) from e
     try:
-        analysis = analyze(blocks, args.exercise, side)
-    except CalibrationError as e:
-        raise CliError(f"{args.path}: calibration failed: {e}") from e
+        analysis = analyze_sets(blocks, args.exercise, side, sets_s) if sets_s else analyze(blocks, args.exercise, side)
+    except (CalibrationError, ValueError) as e:
+        raise CliError(f"{args.path}: cannot analyse: {e}") from e
     report = analysis_to_json(analysis, args.exercise, side)
     if args.angles_csv:
-        write_angles_csv(Path(args.angles_csv), analysis)
+        try:
+            write_angles_csv(Path(args.angles_csv), analysis)
+        except OSError as e:
+            raise CliError(f"cannot write the angles CSV {args.angles_csv}: {e.strerror}") from e
     if args.json:
         print(json.dumps(report))
     else:
@@ -147,16 +154,11 @@ def format_report(report: dict[str, Any]) -> str:
     """Human-readable summary of an analysis."""
     lines = [f"{report['exercise']} ({report['side']} leg)"]
     cal = report["calibration"]
-    if cal["start_s"] is None:
-        lines.append("calibration: FAILED - " + str(report.get("calibration_message", "")))
-    else:
-        lines.append(f"calibration: neutral stance {cal['start_s']:.1f}-{cal['end_s']:.1f} s")
+    lines.append(f"calibration: neutral stance {cal['start_s']:.1f}-{cal['end_s']:.1f} s")
     lines.append(f"reps: {report['rep_count']}")
     for i, r in enumerate(report["reps"], 1):
         extra = "".join(
-            f", {label} {r[k]:.1f} s"
-            for k, label in (("hold_s", "hold"), ("lower_s", "lower"))
-            if r.get(k) is not None
+            f", {label} {r[k]:.1f} s" for k, label in (("hold_s", "hold"), ("lower_s", "lower")) if r.get(k) is not None
         )
         flags = f"  [{', '.join(r['flags'])}]" if r["flags"] else ""
         lines.append(
@@ -233,19 +235,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """Record a session until Ctrl-C or --duration-s."""
-    from dashboard.recording import record_session
+    from dashboard.recording import RecordingError, record_session
+    from processing.pipeline import EXERCISES
 
-    data = resolve_data_dir(args.data_dir)
+    if args.exercise not in EXERCISES:
+        raise CliError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
     if not args.emulated and not (args.shin and args.foot):
         raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
-    stop = asyncio.Event()
-
-    async def run() -> Any:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        return await record_session(
-            data,
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        summary = record_session(
+            resolve_data_dir(args.data_dir),
             emulated=args.emulated,
             shin=args.shin,
             foot=args.foot,
@@ -256,10 +258,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             stop=stop,
             log=lambda msg: print(msg, flush=True),
         )
-
-    try:
-        summary = asyncio.run(run())
-    except (OSError, TimeoutError) as e:
+    except (RecordingError, OSError) as e:
         raise CliError(str(e)) from e
     print(json.dumps(summary))
     return 0

@@ -64,8 +64,17 @@ def live_angle_figure(
     if y_lo >= y_hi:
         raise ValueError(f"y_range_deg must be increasing, got {y_range_deg}")
     shapes: list[dict[str, object]] = [
-        dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0,
-             line=dict(color="#57606a", width=1, dash="dot"), layer="below"),
+        dict(
+            type="line",
+            xref="paper",
+            x0=0,
+            x1=1,
+            yref="y",
+            y0=0,
+            y1=0,
+            line=dict(color="#57606a", width=1, dash="dot"),
+            layer="below",
+        ),
     ]
     annotations: list[dict[str, object]] = []
     if target_band_deg is not None:
@@ -74,19 +83,41 @@ def live_angle_figure(
             raise ValueError(f"target_band_deg must be increasing, got {target_band_deg}")
         y_lo, y_hi = min(y_lo, band_lo - 5.0), max(y_hi, band_hi + 5.0)
         shapes.append(
-            dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=band_lo, y1=band_hi,
-                 fillcolor=BAND_COLOUR, line=dict(color=BAND_EDGE_COLOUR, width=1), layer="below")
+            dict(
+                type="rect",
+                xref="paper",
+                x0=0,
+                x1=1,
+                yref="y",
+                y0=band_lo,
+                y1=band_hi,
+                fillcolor=BAND_COLOUR,
+                line=dict(color=BAND_EDGE_COLOUR, width=1),
+                layer="below",
+            )
         )
         annotations.append(
-            dict(xref="paper", x=0.005, xanchor="left", yref="y", y=band_hi, yanchor="bottom",
-                 text=f"target {band_lo:.0f}-{band_hi:.0f} deg", showarrow=False,
-                 font=dict(color=BAND_EDGE_COLOUR, size=14))
+            dict(
+                xref="paper",
+                x=0.005,
+                xanchor="left",
+                yref="y",
+                y=band_hi,
+                yanchor="bottom",
+                text=f"target {band_lo:.0f}-{band_hi:.0f} deg",
+                showarrow=False,
+                font=dict(color=BAND_EDGE_COLOUR, size=14),
+            )
         )
     fig = go.Figure(
         data=[
             go.Scatter(
-                x=[], y=[], mode="lines", name="dorsiflexion",
-                line=dict(color=TRACE_COLOUR, width=3), hoverinfo="skip",
+                x=[],
+                y=[],
+                mode="lines",
+                name="dorsiflexion",
+                line=dict(color=TRACE_COLOUR, width=3),
+                hoverinfo="skip",
             )
         ]
     )
@@ -100,10 +131,23 @@ def live_angle_figure(
         shapes=shapes,
         annotations=annotations,
         uirevision="live",
-        xaxis=dict(title=dict(text="time (s)"), autorange=True, showgrid=True, gridcolor=GRID_COLOUR,
-                   zeroline=False, ticks="outside"),
-        yaxis=dict(title=dict(text="dorsiflexion (deg)"), range=[y_lo, y_hi], autorange=False,
-                   showgrid=True, gridcolor=GRID_COLOUR, zeroline=False, ticks="outside"),
+        xaxis=dict(
+            title=dict(text="time (s)"),
+            autorange=True,
+            showgrid=True,
+            gridcolor=GRID_COLOUR,
+            zeroline=False,
+            ticks="outside",
+        ),
+        yaxis=dict(
+            title=dict(text="dorsiflexion (deg)"),
+            range=[y_lo, y_hi],
+            autorange=False,
+            showgrid=True,
+            gridcolor=GRID_COLOUR,
+            zeroline=False,
+            ticks="outside",
+        ),
     )
     return fig
 

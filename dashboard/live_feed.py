@@ -35,14 +35,8 @@ COUNTER_REFRESH_S = 0.2
 STALE_ANGLE_S = 1.0  # the current angle is shown as missing when no new one came for this long
 MAX_EVENTS = 20
 
-# Advice shown for a rep flag, matched by keyword so that flag names can grow without breaking the UI.
-_FLAG_ADVICE: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("hold",), "hold 5 s at the top"),
-    (("fast", "lower", "control"), "lower more slowly"),
-    (("heel",), "keep your heel down"),
-    (("pronat", "roll"), "keep your foot from rolling in"),
-    (("shallow", "range", "small", "peak"), "go a little further"),
-)
+# Advice shown for each rep flag the analysers raise; an unknown flag is shown as its words.
+_FLAG_ADVICE = {"hold_too_short": "hold 5 s at the top", "lowered_too_fast": "lower more slowly"}
 
 
 def supported_exercises() -> tuple[str, ...]:
@@ -52,11 +46,7 @@ def supported_exercises() -> tuple[str, ...]:
 
 def flag_advice(flag: str) -> str:
     """Return a short instruction for one rep flag such as ``"hold_too_short"``."""
-    low = flag.lower()
-    for keywords, advice in _FLAG_ADVICE:
-        if any(k in low for k in keywords):
-            return advice
-    return flag.replace("_", " ")
+    return _FLAG_ADVICE.get(flag, flag.replace("_", " "))
 
 
 def rep_feedback(rep_number: int, data: Mapping[str, Any]) -> str:
@@ -192,6 +182,7 @@ class LiveFeed:
         self._feedback = ""
         self._status = "not connected"
         self._events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        self._event_count = 0
         self._sensors: dict[Role, dict[str, Any]] = {r: {"connected": False} for r in ROLES}
         self._session_id: str | None = None
         self._session_path: Path | None = None
@@ -264,7 +255,7 @@ class LiveFeed:
             first, NaN where a sensor was missing), ``angle_rad`` (latest, or None if none came in the last
             STALE_ANGLE_S), ``rep_count``, ``target_reps``, ``feedback``, ``status``
             (pipeline status text), ``state`` (idle, connecting, streaming, error, stopped), ``message``,
-            ``emulated``, ``exercise``, ``events`` (recent, oldest first: kind, t_s, text), ``sensors``
+            ``emulated``, ``exercise``, ``events`` (recent, oldest first: seq, kind, t_s, text), ``sensors``
             (role -> counters: connected, battery_pct, packets, samples, lost_samples, malformed, ...),
             ``session_id``.
         """
@@ -277,9 +268,7 @@ class LiveFeed:
                 "cursor": self._count,
                 "t_s": [p[1] for p in new],
                 "dorsiflexion_rad": [p[2] for p in new],
-                "angle_rad": (
-                    self._angle_rad if time.monotonic() - self._angle_monotonic_s <= STALE_ANGLE_S else None
-                ),
+                "angle_rad": (self._angle_rad if time.monotonic() - self._angle_monotonic_s <= STALE_ANGLE_S else None),
                 "rep_count": self._rep_count,
                 "target_reps": self.target_reps,
                 "feedback": self._feedback,
@@ -380,8 +369,18 @@ class LiveFeed:
         self._task = asyncio.get_running_loop().create_task(self._run(emulated))
 
     async def _cancel_task(self) -> None:
+        """End the run gracefully: stop the source so its stream ends after what was already received."""
         task = self._task
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        source = self._source
+        if source is not None:
+            try:
+                await asyncio.wait_for(source.stop(), 5.0)
+                await asyncio.wait_for(asyncio.shield(task), 5.0)
+            except Exception:
+                log.warning("live feed: the source did not end by itself; cancelling")
+        if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -393,7 +392,8 @@ class LiveFeed:
 
     def _add_event(self, kind: str, t_s: float | None, text: str) -> None:
         with self._lock:
-            self._events.append({"kind": kind, "t_s": t_s, "text": text})
+            self._event_count += 1
+            self._events.append({"seq": self._event_count, "kind": kind, "t_s": t_s, "text": text})
 
     async def _run(self, emulated: bool) -> None:
         self._last_t_s = None
@@ -404,14 +404,20 @@ class LiveFeed:
             self._rep_count = 0
             self._feedback = ""
         source: BleSource | None = None
+        failure: str | None = None
         rigs = contextlib.AsyncExitStack()
         try:
             if emulated:
                 rig = await rigs.enter_async_context(EmulatedRig(self.seed, self.side))
                 self._emulated_sensors = dict(rig.sensors)
                 shin_name, foot_name = EMULATED_NAMES["shin"], EMULATED_NAMES["foot"]
-                source = BleSource(shin=shin_name, foot=foot_name, rate_hz=self.rate_hz,
-                                   scanner_backend=rig.scanner_backend, client_backend=rig.client_backend)
+                source = BleSource(
+                    shin=shin_name,
+                    foot=foot_name,
+                    rate_hz=self.rate_hz,
+                    scanner_backend=rig.scanner_backend,
+                    client_backend=rig.client_backend,
+                )
             else:
                 shin_name, foot_name = self.shin, self.foot
                 source = BleSource(shin=shin_name, foot=foot_name, rate_hz=self.rate_hz)
@@ -431,15 +437,19 @@ class LiveFeed:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            text = _failure_text(e, emulated)
+            failure = _failure_text(e, emulated)
             if isinstance(e, OSError) or type(e).__module__.startswith(("bleak", "sensors")):
-                log.warning("live feed stopped: %s", text)
+                log.warning("live feed stopped: %s", failure)
             else:
                 log.exception("live feed failed")
-            self._set(state="error", message=text)
-            self._add_event("error", self._last_t_s, text)
         finally:
             await self._close_all(source, rigs)
+        # only now, after cleanup, may a new connect() start another run
+        if failure is not None:
+            self._add_event("error", self._last_t_s, failure)
+            with self._lock:
+                if self._state != "stopped":
+                    self._state, self._message = "error", failure
 
     async def _close_all(self, source: BleSource | None, rigs: contextlib.AsyncExitStack) -> None:
         steps: list[Callable[[], Awaitable[None]]] = [] if source is None else [source.stop]
@@ -560,6 +570,7 @@ class LiveFeed:
             if detail.get("name"):
                 text += f" ({detail['name']})"
         self._add_event(kind, t, text)
+        self._refresh_counters(force=True)
         if kind == "connected":
             with self._lock:
                 if self._state == "connecting":

@@ -1,118 +1,93 @@
-"""`dorsi record`: stream the two sensors into a session folder, with live counters and reps on the terminal."""
+"""`dorsi record`: the live feed without a browser, reporting counters, reps and events on the terminal."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import math
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from processing.pipeline import Pipeline
-from sensors.ble_source import BleSource, SourceEvent
-from sensors.emulated_rig import EMULATED_NAMES, EmulatedRig
-from sensors.recorder import Recorder
-from sensors.samples import ROLES, SampleBlock
+from dashboard.live_feed import LiveFeed
 
+POLL_S = 0.25
 STATUS_INTERVAL_S = 5.0
 
 
-@contextlib.asynccontextmanager
-async def _backends(emulated: bool, side: str) -> AsyncIterator[tuple[Any, Any]]:
-    if emulated:
-        async with EmulatedRig(side=side) as rig:  # type: ignore[arg-type]
-            yield rig.scanner_backend, rig.client_backend
-    else:
-        yield None, None
+class RecordingError(RuntimeError):
+    """Streaming stopped on an error (the message says why, in words a person can act on)."""
 
 
-async def record_session(
+def record_session(
     data_dir: Path,
     *,
     emulated: bool,
     shin: str | None,
     foot: str | None,
     side: str,
-    exercise: str | None,
+    exercise: str,
     rate_hz: int,
     duration_s: float | None,
-    stop: asyncio.Event,
+    stop: threading.Event,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Record until `stop` is set or duration_s has passed; returns a summary of what was written."""
-    shin = shin or EMULATED_NAMES["shin"]
-    foot = foot or EMULATED_NAMES["foot"]
-    pipeline = Pipeline(exercise, side) if exercise else None  # type: ignore[arg-type]
-    sensors_meta = {
-        role: {"name": name, "profile": "dorsi", "rate_hz": rate_hz, "emulated": emulated}
-        for role, name in (("shin", shin), ("foot", foot))
-    }
-    # the data directory is checked before any sensor is touched
-    recorder = Recorder.create(data_dir, side, sensors_meta, demo=emulated)
-    log(f"recording session {recorder.session_id} in {recorder.path}")
-    async with _backends(emulated, side) as (scanner_backend, client_backend):
-        source = BleSource(
-            shin, foot, rate_hz, scanner_backend=scanner_backend, client_backend=client_backend
-        )
-        started = time.monotonic()
-        last_status = started
-        last_t_s = 0.0
-
-        async def stopper() -> None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=duration_s)
-            await source.stop()
-
-        stop_task = asyncio.create_task(stopper())
-        try:
-            async for item in source.stream():
-                if isinstance(item, SampleBlock):
-                    if exercise and not recorder.metadata["sets"]:
-                        recorder.start_set(exercise, float(item.t_s[0]))
-                    recorder.write(item)
-                    last_t_s = max(last_t_s, float(item.t_s[-1]))
-                    if pipeline is not None:
-                        for ev in pipeline.step(item).events:
-                            log(_describe(ev.kind, ev.t_s, ev.data, pipeline.rep_count))
-                elif isinstance(item, SourceEvent):
-                    log(f"{item.t_s:8.2f} s  {item.role}: {item.kind} {item.detail or ''}")
-                    if item.kind == "gap":
-                        recorder.mark_gap(item.role, item.detail["start_s"], item.detail["end_s"])
-                now = time.monotonic()
-                if now - last_status >= STATUS_INTERVAL_S:
-                    last_status = now
-                    log(_status_line(source, pipeline))
-        finally:
-            stop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stop_task
-            recorder.close(t_s=last_t_s)
-    counters = {role: vars(source.counters[role]).copy() for role in ROLES}
+    """Record one set until `stop` is set or duration_s of streaming has passed; returns what was recorded."""
+    feed = LiveFeed(
+        data_dir,
+        side=side,  # type: ignore[arg-type]
+        exercise=exercise,
+        shin=shin,
+        foot=foot,
+        emulated=emulated,
+        rate_hz=rate_hz,
+    )
+    seen_event = 0
+    streaming_since: float | None = None
+    last_status = time.monotonic()
+    snap = feed.snapshot(0)
+    try:
+        feed.connect()
+        while not stop.wait(POLL_S):
+            snap = feed.snapshot(snap["cursor"])
+            for ev in snap["events"]:
+                if ev["seq"] > seen_event:
+                    seen_event = ev["seq"]
+                    at = "" if ev["t_s"] is None else f"{ev['t_s']:8.2f} s  "
+                    log(f"{at}{ev['text']}")
+            if snap["state"] == "error":
+                raise RecordingError(snap["message"])
+            now = time.monotonic()
+            if snap["state"] == "streaming" and streaming_since is None:
+                streaming_since = now
+                log(f"recording session {snap['session_id']} in {feed.session_path}")
+            if now - last_status >= STATUS_INTERVAL_S:
+                last_status = now
+                log(_status_line(snap))
+            if streaming_since is not None and duration_s is not None and now - streaming_since >= duration_s:
+                break
+    finally:
+        path = feed.session_path
+        feed.stop()
+    snap = feed.snapshot(snap["cursor"])
     return {
-        "session_id": recorder.session_id,
-        "path": str(recorder.path),
-        "duration_s": round(last_t_s, 2),
-        "samples": dict(recorder.samples_written),
-        "counters": counters,
-        "rep_count": None if pipeline is None else pipeline.rep_count,
+        "session_id": snap["session_id"],
+        "path": None if path is None else str(path),
+        "samples": {role: c.get("samples", 0) for role, c in snap["sensors"].items()},
+        "counters": snap["sensors"],
+        "rep_count": snap["rep_count"],
     }
 
 
-def _status_line(source: BleSource, pipeline: Pipeline | None) -> str:
+def _status_line(snap: dict[str, Any]) -> str:
     parts = []
-    for role in ROLES:
-        c = source.counters[role]
-        state = "connected" if c.connected else "DISCONNECTED"
-        parts.append(f"{role}: {state}, {c.samples} samples, {c.lost_samples} lost, {c.malformed} malformed")
-    if pipeline is not None:
-        parts.append(f"{pipeline.status}; reps {pipeline.rep_count}")
+    for role, c in snap["sensors"].items():
+        state = "connected" if c.get("connected") else "NOT CONNECTED"
+        parts.append(
+            f"{role}: {state}, {c.get('samples', 0)} samples, {c.get('lost_samples', 0)} lost, "
+            f"{c.get('malformed', 0)} malformed"
+        )
+    angle = snap["angle_rad"]
+    angle_text = "" if angle is None or not math.isfinite(angle) else f"; now {math.degrees(angle):.0f} deg"
+    parts.append(f"{snap['status']}; reps {snap['rep_count']}{angle_text}")
     return " | ".join(parts)
-
-
-def _describe(kind: str, t_s: float, data: dict[str, Any], reps: int) -> str:
-    if kind == "rep":
-        peak_deg = float(data["peak_dorsiflexion_rad"]) * 57.29577951308232
-        flags = f" ({', '.join(data['flags'])})" if data.get("flags") else ""
-        return f"{t_s:8.2f} s  rep {reps}: peak {peak_deg:.1f} deg{flags}"
-    return f"{t_s:8.2f} s  {kind.replace('_', ' ')} {data.get('message', '')}".rstrip()

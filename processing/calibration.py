@@ -31,6 +31,9 @@ class StillnessThresholds:
     acc_std_max_m_s2 : norm of the per-axis standard deviations of the specific force, m/s^2.
     acc_norm_tolerance_m_s2 : allowed deviation of the mean specific force from 9.81 m/s^2.
     drift_max_rad : allowed change of the gravity direction within the still run, rad.
+    posture_tolerance_rad : after a failed attempt, a new stance counts only if each sensor's gravity direction
+        is within this angle of the failed attempt's (the person is back in the same neutral posture, not
+        still in the middle of an exercise, e.g. at the top of an eccentric drop), rad.
     attempt_min_s : a still run this long (s) that ends before still_s is reported as a failed attempt.
     min_samples : fewer samples in a window (a gap) make the window not still.
     """
@@ -42,6 +45,7 @@ class StillnessThresholds:
     acc_std_max_m_s2: float = 0.25
     acc_norm_tolerance_m_s2: float = 1.0
     drift_max_rad: float = math.radians(3.0)
+    posture_tolerance_rad: float = math.radians(5.0)
     attempt_min_s: float = 1.0
     min_samples: int = 3
 
@@ -111,6 +115,11 @@ def _window_still(w: RawBuffer, th: StillnessThresholds) -> tuple[bool, FloatArr
     return still, acc_mean / max(norm, 1e-9)
 
 
+def _angle(a: FloatArray, b: FloatArray) -> float:
+    """Angle between two unit vectors, rad."""
+    return math.acos(float(np.clip(np.dot(a, b), -1.0, 1.0)))
+
+
 class CalibrationDetector:
     """Finds the first run of still_s in which both sensors are still, window by window.
 
@@ -127,6 +136,7 @@ class CalibrationDetector:
         self._run_start_k: int | None = None
         self._run_len = 0
         self._run_dirs: dict[Role, FloatArray] = {}
+        self._posture: dict[Role, FloatArray] | None = None
 
     def feed(self, role: Role, t_s: FloatArray, acc: FloatArray, gyr: FloatArray) -> list[Event]:
         """Add samples of one sensor; return the calibration events that this completes (in time order)."""
@@ -158,15 +168,15 @@ class CalibrationDetector:
         judged = {r: _window_still(self.buffers[r].between(k * w, (k + 1) * w), th) for r in ROLES}
         still = all(s for s, _ in judged.values())
         if still and self._run_start_k is not None:
-            drift = max(
-                math.acos(float(np.clip(np.dot(judged[r][1], self._run_dirs[r]), -1.0, 1.0))) for r in ROLES
-            )
+            drift = max(_angle(judged[r][1], self._run_dirs[r]) for r in ROLES)
             if drift <= th.drift_max_rad:
                 self._run_len += 1
                 return self._maybe_calibrate(k)
         event = None
         if self._run_start_k is not None and self._run_len * w >= th.attempt_min_s:
             self.failed_attempts += 1
+            if self._posture is None:
+                self._posture = dict(self._run_dirs)
             event = Event(
                 "calibration_failed",
                 k * w,
@@ -178,6 +188,8 @@ class CalibrationDetector:
                     "still_s": self._run_len * w,
                 },
             )
+        if still and self._posture is not None:
+            still = all(_angle(judged[r][1], self._posture[r]) <= th.posture_tolerance_rad for r in ROLES)
         if still:
             self._run_start_k, self._run_len = k, 1
             self._run_dirs = {r: judged[r][1] for r in ROLES}

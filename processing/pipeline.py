@@ -30,6 +30,7 @@ __all__ = [
     "Pipeline",
     "StepOutput",
     "analyze",
+    "analyze_sets",
 ]
 
 
@@ -243,6 +244,37 @@ class Analysis:
         return len(self.reps)
 
 
+def analyze_sets(
+    blocks: dict[Role, SampleBlock], exercise: str, side: Side, sets_s: list[tuple[float, float]]
+) -> Analysis:
+    """Analyse each set (start_s, end_s) on its own, as the live view does (a new calibration per set), and join.
+
+    Raises CalibrationError naming the set that could not be calibrated.
+    """
+    parts = []
+    for i, (start_s, end_s) in enumerate(sets_s, 1):
+        window = {r: blocks[r].window(start_s, end_s) for r in ROLES}
+        try:
+            parts.append(analyze(window, exercise, side))
+        except (CalibrationError, ValueError) as e:
+            raise CalibrationError(f"set {i} ({start_s:.1f}-{end_s:.1f} s): {e}") from e
+    if not parts:
+        raise ValueError("no set to analyse")
+    maxima = [p.max_dorsiflexion_rad for p in parts if np.isfinite(p.max_dorsiflexion_rad)]
+    return Analysis(
+        np.concatenate([p.t_s for p in parts]),
+        np.concatenate([p.dorsiflexion_rad for p in parts]),
+        np.concatenate([p.inversion_rad for p in parts]),
+        [e for p in parts for e in p.events],
+        parts[0].calibration,
+        [r for p in parts for r in p.reps],
+        [h for p in parts for h in p.holds],
+        max(maxima) if maxima else float("nan"),
+        exercise,
+        side,
+    )
+
+
 def concat_outputs(outputs: list[StepOutput]) -> StepOutput:
     """Join the outputs of consecutive steps into one."""
     return StepOutput(
@@ -264,20 +296,30 @@ def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right"
 
     Raises
     ------
-    CalibrationError : no >= 3 s neutral stance at the start (the message says what to do).
+    CalibrationError : no >= 3 s neutral stance, or no movement to find the ankle's axis (the message says
+        what to do). A stance found after a failed attempt is used, as the live pipeline does.
     """
     missing = [r for r in ROLES if r not in blocks or len(blocks[r]) == 0]
     if missing:
         raise ValueError(f"no samples of the {' and '.join(missing)} sensor; dorsi needs both shin and foot")
     pipe = Pipeline(exercise, side)
     out = concat_outputs([pipe.step(blocks[r]) for r in ROLES] + [pipe.finish()])
-    failed = [e for e in out.events if e.kind == "calibration_failed"]
     cal = pipe.calibration
-    if cal is None or failed:
+    if cal is None:
+        failed = [e for e in out.events if e.kind == "calibration_failed"]
         detail = failed[0].data["reason"] if failed else "the sensors never stood still for 3 s"
         raise CalibrationError(
-            f"no neutral stance at the start of the recording ({detail}); record again starting with "
+            f"no neutral stance in the recording ({detail}); record again starting with "
             "3 s standing still, shin vertical and foot flat"
+        )
+    primary = _exercise(exercise)[0]
+    if not any(e.kind == "axis_found" and e.data.get("role") == primary for e in out.events):
+        failed = [e.data["reason"] for e in out.events if e.kind == "calibration_failed" and e.t_s < cal.end_s]
+        before = f"calibration failed first ({failed[0]}); " if failed else ""
+        raise CalibrationError(
+            f"{before}the ankle's axis was never found: after the stance at {cal.start_s:.1f}-{cal.end_s:.1f} s "
+            f"the {primary} did not move as in a {exercise} set (a tilt of at least 8 deg); "
+            "is this the right exercise?"
         )
     reps = [e.data for e in out.events if e.kind == "rep"]
     holds = [

@@ -19,4 +19,12 @@ if [ ! -f "$stamp" ] || ! cmp -s requirements.lock "$stamp"; then
   .venv/bin/python -m pip install --quiet -r requirements.lock
   cp requirements.lock "$stamp"
 fi
-.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+if [ ! -x .venv/bin/dorsi ] || ! cmp -s pyproject.toml .venv/.dorsi-pyproject-installed; then
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e . >"$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  cp pyproject.toml .venv/.dorsi-pyproject-installed
+fi

@@ -28,45 +28,40 @@ def read_interchange(path: Path) -> dict[Role, SampleBlock]:
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, nrows=0)
     except pd.errors.EmptyDataError as e:
-        raise InputFileError(
-            f"{path}: the file is empty; expected a header {','.join(REQUIRED_COLUMNS)}"
-        ) from e
+        raise InputFileError(f"{path}: the file is empty; expected a header {','.join(REQUIRED_COLUMNS)}") from e
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise InputFileError(f"{path}: not a readable CSV file ({e})") from e
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InputFileError(
             f"{path}, line 1: missing column(s) {', '.join(missing)}; expected the header "
             f"{','.join(REQUIRED_COLUMNS)} (optional {','.join(MAG_COLUMNS)})"
         )
-    has_mag = all(c in df.columns for c in MAG_COLUMNS)
-    if len(df) == 0:
-        raise InputFileError(f"{path}: no samples after the header")
-    sensor = df["sensor"].str.strip()
-    bad_sensor = ~sensor.isin(ROLES)
-    if bad_sensor.any():
-        i = int(np.argmax(bad_sensor.to_numpy()))
-        raise InputFileError(
-            f"{path}, line {i + 2}, column sensor: {df['sensor'].iloc[i]!r} is not a sensor role; "
-            f"expected 'shin' or 'foot'"
-        )
+    has_mag = all(c in columns for c in MAG_COLUMNS)
     numeric_cols = list(NUMERIC_COLUMNS) + (list(MAG_COLUMNS) if has_mag else [])
-    values = {}
+    values = _read_columns(path, numeric_cols)
+    sensor = values.pop("sensor")
+    if len(sensor) == 0:
+        raise InputFileError(f"{path}: no samples after the header")
+    bad_sensor = ~np.isin(sensor, ROLES)
+    if bad_sensor.any():
+        i = int(np.argmax(bad_sensor))
+        raise InputFileError(
+            f"{path}, line {i + 2}, column sensor: {str(sensor[i])!r} is not a sensor role; expected 'shin' or 'foot'"
+        )
     for col in numeric_cols:
-        v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(v)
+        bad = ~np.isfinite(values[col])
         if bad.any():
             i = int(np.argmax(bad))
             raise InputFileError(
-                f"{path}, line {i + 2}, column {col}: {df[col].iloc[i]!r} is not a finite number"
+                f"{path}, line {i + 2}, column {col}: {float(values[col][i])!r} is not a finite number"
             )
-        values[col] = v
     blocks: dict[Role, SampleBlock] = {}
     for role in ROLES:
-        rows = np.flatnonzero(sensor.to_numpy() == role)
+        rows = np.flatnonzero(sensor == role)
         if len(rows) == 0:
             raise InputFileError(f"{path}: no rows for the {role} sensor; dorsi needs both shin and foot")
         t = values["t_s"][rows]
@@ -82,6 +77,36 @@ def read_interchange(path: Path) -> dict[Role, SampleBlock]:
         mag = np.column_stack([values[c][rows] for c in MAG_COLUMNS]) if has_mag else None
         blocks[role] = make_block(role, np.arange(len(rows)), t, acc, gyr, mag)
     return blocks
+
+
+def _read_columns(path: Path, numeric_cols: list[str]) -> dict[str, np.ndarray]:
+    """The sensor column as strings and the numeric ones as float64; names the first cell that is not a number."""
+    usecols = ["sensor", *numeric_cols]
+    try:
+        df = pd.read_csv(
+            path,
+            usecols=lambda c: c.strip() in usecols,
+            dtype={c: np.float64 for c in numeric_cols} | {"sensor": str},
+            skipinitialspace=True,
+            engine="c",
+        )
+        df.columns = [str(c).strip() for c in df.columns]
+    except ValueError:
+        # slow path, only to say which cell is wrong
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        df.columns = [str(c).strip() for c in df.columns]
+        for col in numeric_cols:
+            v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+            bad = ~np.isfinite(v)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InputFileError(
+                    f"{path}, line {i + 2}, column {col}: {df[col].iloc[i]!r} is not a finite number"
+                ) from None
+        raise
+    out = {c: df[c].to_numpy(dtype=np.float64) for c in numeric_cols}
+    out["sensor"] = df["sensor"].fillna("").str.strip().to_numpy(dtype=str)
+    return out
 
 
 def write_interchange(path: Path, blocks: dict[Role, SampleBlock]) -> None:

@@ -106,19 +106,15 @@ class Recorder:
         """Append one block (session-clock times, and the sensor's own timestamps when the block has them)."""
         t_sensor_s = block.t_s if block.t_sensor_s is None else block.t_sensor_s
         w = self._writers[block.role]
+        # repr() round-trips float64 exactly: re-analysing a recording reproduces the live results bit for bit
         for i in range(len(block)):
-            a, g = block.acc[i], block.gyr[i]
             w.writerow(
                 (
                     int(block.seq[i]),
-                    f"{t_sensor_s[i]:.6f}",
-                    f"{block.t_s[i]:.6f}",
-                    f"{a[0]:.6g}",
-                    f"{a[1]:.6g}",
-                    f"{a[2]:.6g}",
-                    f"{g[0]:.6g}",
-                    f"{g[1]:.6g}",
-                    f"{g[2]:.6g}",
+                    repr(float(t_sensor_s[i])),
+                    repr(float(block.t_s[i])),
+                    *(repr(float(x)) for x in block.acc[i]),
+                    *(repr(float(x)) for x in block.gyr[i]),
                 )
             )
         self.samples_written[block.role] += len(block)

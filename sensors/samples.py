@@ -58,6 +58,20 @@ class SampleBlock:
             self.role, self.seq, np.asarray(t_s, dtype=np.float64), self.acc, self.gyr, self.mag, sensor_t
         )
 
+    def window(self, start_s: float, end_s: float) -> SampleBlock:
+        """The samples with start_s <= t_s < end_s."""
+        i, j = np.searchsorted(self.t_s, [start_s, end_s], side="left")
+        sl = slice(int(i), int(j))
+        return SampleBlock(
+            self.role,
+            self.seq[sl],
+            self.t_s[sl],
+            self.acc[sl],
+            self.gyr[sl],
+            None if self.mag is None else self.mag[sl],
+            None if self.t_sensor_s is None else self.t_sensor_s[sl],
+        )
+
     @staticmethod
     def concat(blocks: list[SampleBlock]) -> SampleBlock:
         """Join blocks of one sensor, in order."""

@@ -14,11 +14,6 @@ from sensors.recorder import METADATA_FILE, RAW_COLUMNS, SESSION_FORMAT_VERSION,
 from sensors.samples import ROLES, Role, SampleBlock, make_block
 
 
-def is_session_dir(path: Path) -> bool:
-    """True when path is a session folder."""
-    return (Path(path) / METADATA_FILE).is_file()
-
-
 def load_metadata(path: Path) -> dict[str, Any]:
     """Read and check a session's metadata."""
     meta_path = Path(path) / METADATA_FILE

@@ -14,7 +14,7 @@ from bleak.exc import BleakError, BleakGATTProtocolError
 
 from sensors.ble.emulated_sensor import EmulatedSensor, LossInjector, advertising_data
 from sensors.ble.virtual_radio import VirtualRadio
-from sensors.ble_source import BleSource, SensorNotFoundError, SourceEvent, scan
+from sensors.ble_source import BleSource, SensorConnectionError, SensorNotFoundError, SourceEvent, scan
 from sensors.profiles import dorsi
 from sensors.samples import SampleBlock
 
@@ -82,6 +82,29 @@ async def collect(
     return blocks, events
 
 
+async def read_to_end(
+    agen: AsyncIterator[SampleBlock | SourceEvent], timeout_s: float = 5.0
+) -> tuple[list[SampleBlock], list[SourceEvent]]:
+    """Read a (stopped) source's stream to its end; returns its blocks and events."""
+    blocks: list[SampleBlock] = []
+    events: list[SourceEvent] = []
+
+    async def read() -> None:
+        async for item in agen:
+            (blocks if isinstance(item, SampleBlock) else events).append(item)
+
+    await asyncio.wait_for(read(), timeout_s)
+    return blocks, events
+
+
+SOURCE_TASK_PREFIXES = ("consume-", "reconnect-", "ble-source-")
+
+
+def source_tasks_left() -> list[str]:
+    """Names of BleSource tasks still running."""
+    return [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(SOURCE_TASK_PREFIXES) and not t.done()]
+
+
 def test_advertisement_fits_legacy_payload() -> None:
     assert len(advertising_data("dorsi-S1")) == 31
     with pytest.raises(ValueError, match="longer than 8"):
@@ -94,9 +117,7 @@ def test_public_bleak_api_scan_connect_read_notify() -> None:
         by_name = {adv.local_name: (dev, adv) for dev, adv in found.values()}
         assert set(by_name) == {"dorsi-S1", "dorsi-F1"}
         for _dev, adv in by_name.values():
-            assert adv.service_uuids == [
-                dorsi.SERVICE_UUID
-            ]  # de-duplicated despite the repeated scan response
+            assert adv.service_uuids == [dorsi.SERVICE_UUID]  # de-duplicated despite the repeated scan response
             assert dorsi.is_dorsi_advertisement(adv.local_name, adv.service_uuids)
         assert by_name["dorsi-S1"][0].address == shin.address
 
@@ -216,6 +237,10 @@ def test_ble_source_streams_two_sensors_without_loss() -> None:
         blocks, events = await collect(stream, until, timeout_s=20)
         elapsed = time.monotonic() - t0
         await src.stop()
+        # the counters went on while stop() ran: what was delivered meanwhile is still in the stream
+        rest_blocks, rest_events = await read_to_end(stream)
+        blocks += rest_blocks
+        events += rest_events
         assert elapsed >= 10.0
         assert [(e.role, e.kind) for e in events] == [("shin", "connected"), ("foot", "connected")]
         for role, sensor in (("shin", shin), ("foot", foot)):
@@ -227,6 +252,8 @@ def test_ble_source_streams_two_sensors_without_loss() -> None:
             c = src.counters[role]
             assert (c.lost_samples, c.seq_gaps, c.malformed, c.reconnects) == (0, 0, 0, 0)
             assert c.samples == len(joined)
+            # every sample the sensor sent was delivered, also those still queued when stop() began
+            assert len(joined) == sensor.samples_sent
             assert not c.connected
             assert sensor.config.rate_hz == 100
         assert src.counters["foot"].battery_pct == 55
@@ -253,9 +280,7 @@ def test_ble_source_reconnects_and_reports_the_gap() -> None:
             client_backend=radio.client_backend,
         )
         stream = src.stream()
-        blocks, events = await collect(
-            stream, lambda b, _e: sum(len(x) for x in b if x.role == "shin") >= 150, 10
-        )
+        blocks, events = await collect(stream, lambda b, _e: sum(len(x) for x in b if x.role == "shin") >= 150, 10)
         foot.inject_malformed("version")
         foot.inject_malformed("truncated")
         t_vanish = src.now_s()
@@ -281,9 +306,7 @@ def test_ble_source_reconnects_and_reports_the_gap() -> None:
         gap = events[4]
         assert gap.detail["start_s"] == pytest.approx(t_vanish, abs=0.05)
         assert 2.0 <= gap.detail["end_s"] - gap.detail["start_s"] < 3.0
-        assert gap.detail["lost_samples"] == pytest.approx(
-            (gap.detail["end_s"] - gap.detail["start_s"]) * 100, abs=3
-        )
+        assert gap.detail["lost_samples"] == pytest.approx((gap.detail["end_s"] - gap.detail["start_s"]) * 100, abs=3)
         c = src.counters["shin"]
         assert (c.reconnects, c.seq_gaps, c.lost_samples) == (1, 1, gap.detail["lost_samples"])
         # the foot kept streaming through the shin's gap, without loss; its malformed packets were counted
@@ -337,5 +360,174 @@ def test_missing_sensor_is_named() -> None:
         )
         with pytest.raises(SensorNotFoundError, match="foot sensor 'dorsi-X9' not found"):
             await src.start()
+
+    run(body)
+
+
+def test_stop_at_any_moment_leaves_no_connection_and_no_task() -> None:
+    # a start takes about 80 ms here: scanning, then connecting the shin, then the foot
+    delays_s = (0.0, 0.005, 0.015, 0.025, 0.035, 0.045, 0.055, 0.065, 0.08, 0.12, 0.3)
+
+    async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
+        for delay_s in delays_s:
+            for how in ("stop", "cancel the reader"):
+                src = BleSource(
+                    "dorsi-S1",
+                    "dorsi-F1",
+                    scanner_backend=radio.scanner_backend,
+                    client_backend=radio.client_backend,
+                )
+                items: list[SampleBlock | SourceEvent] = []
+
+                async def read_all(src: BleSource = src, items: list[SampleBlock | SourceEvent] = items) -> None:
+                    async for item in src.stream():
+                        items.append(item)
+
+                reader = asyncio.create_task(read_all())
+                await asyncio.sleep(delay_s)
+                if how == "stop":
+                    await src.stop()
+                    await asyncio.wait_for(reader, 2.0)  # stream() ended
+                else:  # Ctrl-C, or the live feed's task cancelled
+                    reader.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await asyncio.wait_for(reader, 2.0)  # the cancel is honoured, not swallowed
+                await asyncio.sleep(0.2)  # a connect left behind would complete meanwhile
+                where = f"{how} {delay_s} s after the start"
+                assert not shin.connected and not foot.connected, where
+                assert not shin.config.streaming and not foot.config.streaming, where
+                assert source_tasks_left() == [], where
+                assert not any(c.connected for c in src.counters.values()), where
+                shin_b = [x for x in items if isinstance(x, SampleBlock) and x.role == "shin"]
+                if shin_b:
+                    assert np.all(np.diff(SampleBlock.concat(shin_b).seq) == 1), where
+
+    run(body)
+
+
+def test_sensor_reboot_keeps_every_sample_and_is_reported() -> None:
+    async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
+        src = BleSource(
+            "dorsi-S1",
+            "dorsi-F1",
+            rate_hz=100,
+            scanner_backend=radio.scanner_backend,
+            client_backend=radio.client_backend,
+        )
+        stream = src.stream()
+        blocks, events = await collect(stream, lambda b, _e: sum(len(x) for x in b if x.role == "foot") >= 300, 10)
+        # the foot sensor reboots: its clock (at 3000 s, past 2^31 us) and its sample count restart from 0
+        foot.vanish()
+        await foot.stop()
+        foot.clock_offset_s = -foot.true_time_s() * (1.0 + foot.clock_drift_ppm * 1e-6)
+        sent_before_reboot = foot.samples_sent
+        await foot.start()
+        foot.reappear()
+
+        def restarted_with_data(b: list[SampleBlock], e: list[SourceEvent]) -> bool:
+            after = [x for x in b if x.role == "foot" and x.t_sensor_s is not None and x.t_sensor_s[0] < 100]
+            return any(x.kind == "sensor_restarted" for x in e) and sum(len(x) for x in after) >= 200
+
+        more_blocks, more_events = await collect(stream, restarted_with_data, 15)
+        await src.stop()
+        rest_blocks, rest_events = await read_to_end(stream)
+        blocks += more_blocks + rest_blocks
+        events += more_events + rest_events
+
+        foot_kinds = [e.kind for e in events if e.role == "foot"]
+        assert foot_kinds == ["connected", "disconnected", "reconnected", "sensor_restarted"]
+        (restart,) = [e for e in events if e.kind == "sensor_restarted"]
+        detail = restart.detail
+        assert detail["previous_sensor_t_s"] > 3000.0 and detail["sensor_t_s"] < 5.0
+        # the new numbering starts below the last number delivered before the reboot
+        assert detail["seq"] < detail["previous_seq"]
+
+        joined = SampleBlock.concat([b for b in blocks if b.role == "foot"])
+        assert joined.t_sensor_s is not None
+        after = joined.t_sensor_s < 100.0
+        n_after = int(after.sum())
+        n_before = len(after) - n_after
+        assert not after[:n_before].any() and after[n_before:].all(), "samples before and after interleaved"
+        before_seq, after_seq = joined.seq[~after], joined.seq[after]
+        assert np.all(np.diff(before_seq) == 1) and np.all(np.diff(after_seq) == 1)
+        assert after_seq[0] == detail["seq"]
+        assert before_seq[-1] == detail["previous_seq"]
+        # every sample the rebooted sensor sent was delivered
+        assert n_after == foot.samples_sent - sent_before_reboot
+        # one session clock across the reboot
+        assert np.all(np.diff(joined.t_s) > 0)
+        assert restart.t_s == pytest.approx(float(joined.t_s[after][0]))
+        c = src.counters["foot"]
+        assert (c.restarts, c.reconnects, c.lost_samples, c.seq_gaps) == (1, 1, 0, 0)
+        assert c.samples == len(joined)
+        # after the reboot, the foot's samples line up with the shin's again (the clock fit was restarted)
+        shin_b = SampleBlock.concat([b for b in blocks if b.role == "shin"])
+        foot_after_t, foot_after_x = joined.t_s[after], joined.acc[after, 0]
+        t_mid = foot_after_t[len(foot_after_t) // 2]
+        x_shin = np.interp(t_mid, shin_b.t_s, shin_b.acc[:, 0])
+        x_foot = np.interp(t_mid, foot_after_t, foot_after_x)
+        assert abs(x_shin - x_foot) < 0.5 * 2 * np.pi * 0.5 * 0.02 + 0.01
+
+    run(body)
+
+
+def _notification(seq: int, t_us: int, n: int = 2) -> bytes:
+    raw = np.zeros((n, 6), dtype=np.int16)
+    raw[:, 2] = 4018  # 1 g at +-8 g
+    return dorsi.encode_packet(seq, t_us, 10_000, raw)
+
+
+def test_stop_drains_queued_notifications_and_a_reboot_loses_nothing() -> None:
+    """Crafted notifications through the source's own path: received before stop(), across a reboot."""
+
+    async def main() -> None:
+        src = BleSource("dorsi-S1", "dorsi-F1", rate_hz=100)  # platform backends, never used
+        queue = src._links["foot"].queue  # where the notification callback puts what arrives
+        # 50 min after power-up (sensor time past 2^31 us), 100 Hz, two samples per notification
+        seq, t_us = 300_000, 3_000_000_000
+        for k in range(100):
+            queue.put_nowait((10.0 + 0.02 * k + 0.005, _notification(seq + 2 * k, t_us + 20_000 * k)))
+        # the sensor reboots; it is back 3 s later, counting again from power-up
+        for k in range(100):
+            queue.put_nowait((15.0 + 0.02 * k + 0.005, _notification(300 + 2 * k, 3_000_000 + 20_000 * k)))
+        await src.stop()
+        blocks, events = await read_to_end(src.stream())
+        assert [(e.role, e.kind) for e in events] == [("foot", "sensor_restarted")]
+        joined = SampleBlock.concat(blocks)
+        assert len(joined) == 400
+        assert joined.seq.tolist() == list(range(seq, seq + 200)) + list(range(300, 500))
+        assert np.all(np.diff(joined.t_s) > 0)
+        assert joined.t_s[200] == pytest.approx(15.005 - 0.01, abs=1e-3)  # on the arrivals, not 2^32 us on
+        assert events[0].t_s == pytest.approx(joined.t_s[200])
+        assert events[0].detail["last_sample_s"] == pytest.approx(joined.t_s[199])
+        c = src.counters["foot"]
+        assert (c.samples, c.restarts, c.lost_samples, c.seq_gaps, c.malformed) == (400, 1, 0, 0, 0)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("error", [TimeoutError(), EOFError("D-Bus connection lost")])
+def test_unreachable_sensor_raises_a_bleak_error_naming_it(error: Exception) -> None:
+    async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
+        class FootUnreachable(radio.client_backend):  # type: ignore[name-defined,misc]
+            async def connect(self, pair: bool, **kwargs: Any) -> None:
+                if self.address == foot.address:
+                    raise error
+                await super().connect(pair, **kwargs)
+
+        src = BleSource(
+            "dorsi-S1",
+            "dorsi-F1",
+            scanner_backend=radio.scanner_backend,
+            client_backend=FootUnreachable,
+        )
+        with pytest.raises(SensorConnectionError, match=r"foot sensor 'dorsi-F1'.*switched on") as raised:
+            async for _item in src.stream():
+                pass
+        assert isinstance(raised.value, BleakError)
+        assert raised.value.__cause__ is error
+        await asyncio.sleep(0.1)
+        assert not shin.connected  # connected before the foot failed, and disconnected again
+        assert source_tasks_left() == []
 
     run(body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,23 +12,13 @@ import pytest
 
 from sensors.recorder import raw_samples_file
 from sensors.samples import ROLES
+from tests.conftest import require_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
     from dashboard.live_feed import LiveFeed
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "live.png"
 
 # Generous but bounded: the virtual radio connects in a few seconds, the demo routine calibrates in its
@@ -42,18 +31,9 @@ NEXT_REPS_TIMEOUT_MS = 90_000
 pytestmark = pytest.mark.browser
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (install Debian's chromium package to run the browser tests)"
-    if os.environ.get("DORSI_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + "; DORSI_REQUIRE_BROWSER=1 makes this a failure")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveFeed, Path]]:
-    _require_chromium()
+    require_chromium()
     from dashboard.app import create_app, make_server
     from dashboard.live_feed import LiveFeed
 
@@ -70,20 +50,6 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, LiveFeed, Path]]:
         thread.join(10)
         server.server_close()
         feed.stop()
-
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000})
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def _text(page: Page, selector: str) -> str:
@@ -106,9 +72,7 @@ def _wait(page: Page, feed: LiveFeed, what: str, js: str, arg: object, timeout_m
 
 
 @pytest.mark.timeout(420)
-def test_live_page_streams_angles_and_counts_reps(
-    live_server: tuple[str, LiveFeed, Path], page: Page
-) -> None:
+def test_live_page_streams_angles_and_counts_reps(live_server: tuple[str, LiveFeed, Path], page: Page) -> None:
     from dashboard import ids
 
     url, feed, data_dir = live_server
@@ -134,22 +98,45 @@ def test_live_page_streams_angles_and_counts_reps(
         pytest.fail("the connect button is not reachable with Tab")
     page.keyboard.press("Enter")
 
-    _wait(page, feed, "angle", "sel => /^-?\\d+$/.test(document.querySelector(sel).textContent.trim())",
-          angle, FIRST_ANGLE_TIMEOUT_MS)
+    _wait(
+        page,
+        feed,
+        "angle",
+        "sel => /^-?\\d+$/.test(document.querySelector(sel).textContent.trim())",
+        angle,
+        FIRST_ANGLE_TIMEOUT_MS,
+    )
     first = _text(page, angle)
-    _wait(page, feed, "change of the angle",
-          "([sel, first]) => { const t = document.querySelector(sel).textContent.trim();"
-          " return /^-?\\d+$/.test(t) && t !== first; }",
-          [angle, first], ANGLE_CHANGE_TIMEOUT_MS)
+    _wait(
+        page,
+        feed,
+        "change of the angle",
+        "([sel, first]) => { const t = document.querySelector(sel).textContent.trim();"
+        " return /^-?\\d+$/.test(t) && t !== first; }",
+        [angle, first],
+        ANGLE_CHANGE_TIMEOUT_MS,
+    )
     assert connect.is_disabled()
 
-    _wait(page, feed, "first rep", "sel => parseInt(document.querySelector(sel).textContent, 10) >= 1",
-          reps, FIRST_REP_TIMEOUT_MS)
+    _wait(
+        page,
+        feed,
+        "first rep",
+        "sel => parseInt(document.querySelector(sel).textContent, 10) >= 1",
+        reps,
+        FIRST_REP_TIMEOUT_MS,
+    )
     feedback = _text(page, f"#{ids.LIVE_REP_FEEDBACK}")
     assert feedback.startswith("Rep "), feedback
     assert "deg" in feedback
-    _wait(page, feed, "third rep", "sel => parseInt(document.querySelector(sel).textContent, 10) >= 3",
-          reps, NEXT_REPS_TIMEOUT_MS)
+    _wait(
+        page,
+        feed,
+        "third rep",
+        "sel => parseInt(document.querySelector(sel).textContent, 10) >= 3",
+        reps,
+        NEXT_REPS_TIMEOUT_MS,
+    )
     assert _text(page, f"#{ids.LIVE_REP_FEEDBACK}").startswith("Rep 3"), "feedback does not follow the reps"
 
     calibration = _text(page, f"#{ids.LIVE_CALIBRATION_STATUS}")
@@ -172,9 +159,7 @@ def test_live_page_streams_angles_and_counts_reps(
 
     # Switching exercise redraws the target band, restarts the count and opens a new set in the recording.
     page.get_by_label("Eccentric drops", exact=False).check()
-    page.wait_for_function(
-        "sel => document.querySelector(sel).textContent.trim() === '0'", arg=reps, timeout=10_000
-    )
+    page.wait_for_function("sel => document.querySelector(sel).textContent.trim() === '0'", arg=reps, timeout=10_000)
     page.wait_for_selector(f"#{ids.LIVE_ANGLE_GRAPH} text:has-text('target 15-30 deg')", timeout=10_000)
 
     # The session is being recorded: a folder with metadata and raw samples of both sensors.

@@ -46,22 +46,15 @@ def test_analyze_json_on_an_interchange_csv_matches_the_simulated_truth(tmp_path
     csv_path = tmp_path / "session.csv"
     write_interchange(csv_path, sim.blocks)
     angles_path = tmp_path / "angles.csv"
-    out = dorsi(
-        "analyze", csv_path, "--exercise", exercise, "--side", side, "--json", "--angles-csv", angles_path
-    )
+    out = dorsi("analyze", csv_path, "--exercise", exercise, "--side", side, "--json", "--angles-csv", angles_path)
     report = json.loads(out.stdout)
     assert report.keys() >= DESIGN_KEYS
     assert report["exercise"] == exercise and report["side"] == side
-    assert (
-        report["calibration"]["start_s"] >= 0
-        and 3.0 <= report["calibration"]["end_s"] <= sim.truth.stance_end_s
-    )
+    assert report["calibration"]["start_s"] >= 0 and 3.0 <= report["calibration"]["end_s"] <= sim.truth.stance_end_s
     assert report["rep_count"] == len(sim.truth.reps) == len(report["reps"])
     for rep, truth in zip(report["reps"], sim.truth.reps, strict=True):
         assert set(rep) >= {"start_s", "end_s", "peak_dorsiflexion_deg", "flags"}
-        assert rep["peak_dorsiflexion_deg"] == pytest.approx(
-            math.degrees(truth.peak_dorsiflexion_rad), abs=2.0
-        )
+        assert rep["peak_dorsiflexion_deg"] == pytest.approx(math.degrees(truth.peak_dorsiflexion_rad), abs=2.0)
         assert truth.start_s - 0.6 <= rep["start_s"] < rep["end_s"] <= truth.end_s + 0.6
         if exercise == "eccentric_drop":
             assert rep["hold_s"] == pytest.approx(truth.hold_s, abs=0.5)
@@ -79,11 +72,7 @@ def test_analyze_json_on_an_interchange_csv_matches_the_simulated_truth(tmp_path
 
 def test_analyze_errors_are_actionable(tmp_path):
     missing = dorsi("analyze", tmp_path / "nope.csv", "--exercise", "band_mobilisation", check=False)
-    assert (
-        missing.returncode != 0
-        and "nope.csv: no such file" in missing.stderr
-        and "Traceback" not in missing.stderr
-    )
+    assert missing.returncode != 0 and "nope.csv: no such file" in missing.stderr and "Traceback" not in missing.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("t_s,sensor,ax,ay,az,gx,gy,gz\n0,shin,0,0,9.8,0,0,0\n0.01,foot,0,0,x,0,0,0\n")
     proc = dorsi("analyze", bad, "--exercise", "band_mobilisation", check=False)
@@ -97,7 +86,12 @@ def test_analyze_refuses_a_recording_without_a_still_start(tmp_path):
     csv_path = tmp_path / "fidget.csv"
     write_interchange(csv_path, sim.blocks)
     proc = dorsi("analyze", csv_path, "--exercise", "band_mobilisation", "--json", check=False)
-    assert proc.returncode != 0 and "calibration failed" in proc.stderr and proc.stdout == ""
+    assert (
+        proc.returncode != 0
+        and "no neutral stance" in proc.stderr
+        and "stand still" in proc.stderr
+        and proc.stdout == ""
+    )
 
 
 def test_decode_prints_si_samples_and_names_malformed_parts():
@@ -113,9 +107,7 @@ def test_decode_prints_si_samples_and_names_malformed_parts():
 @pytest.mark.ble
 def test_record_emulated_over_ble_then_analyze_the_session(tmp_path):
     data = tmp_path / "data"
-    proc = dorsi(
-        "record", "--emulated", "--data-dir", data, "--duration-s", 25, "--exercise", "band_mobilisation"
-    )
+    proc = dorsi("record", "--emulated", "--data-dir", data, "--duration-s", 25, "--exercise", "band_mobilisation")
     summary = json.loads(proc.stdout.splitlines()[-1])
     session = Path(summary["path"])
     assert session.parent == data / "sessions"
@@ -129,12 +121,9 @@ def test_record_emulated_over_ble_then_analyze_the_session(tmp_path):
         assert np.all(np.diff(seq) == 1), "every sample recorded, none lost"
     # the demo routine: a 5 s stance, then band mobilisations (about 2.5 s each)
     report = json.loads(
-        dorsi(
-            "analyze", summary["session_id"], "--data-dir", data, "--exercise", "band_mobilisation", "--json"
-        ).stdout
+        dorsi("analyze", summary["session_id"], "--data-dir", data, "--exercise", "band_mobilisation", "--json").stdout
     )
     assert report["side"] == "right"
-    assert report["calibration"]["end_s"] is not None
     assert report["rep_count"] >= 4
-    assert report["rep_count"] == summary["rep_count"] or abs(report["rep_count"] - summary["rep_count"]) <= 1
+    assert report["rep_count"] == summary["rep_count"], "the recording analyses to what was counted live"
     assert all(15 < r["peak_dorsiflexion_deg"] < 50 for r in report["reps"])

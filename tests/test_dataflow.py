@@ -1,6 +1,7 @@
 """The dataflow rule: sensors -> processing -> dashboard, never back (an AST check of every import)."""
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,11 +32,7 @@ def violations(package: str) -> list[str]:
             top = mod.split(".")[0]
             if top in FORBIDDEN[package]:
                 found.append(f"{path.relative_to(ROOT)}:{line} imports {mod}")
-            if (
-                top == "sensors"
-                and package in ALLOWED_FROM_SENSORS
-                and mod not in ALLOWED_FROM_SENSORS[package]
-            ):
+            if top == "sensors" and package in ALLOWED_FROM_SENSORS and mod not in ALLOWED_FROM_SENSORS[package]:
                 found.append(f"{path.relative_to(ROOT)}:{line} imports {mod} (only sensors.samples allowed)")
     return found
 
@@ -51,8 +48,6 @@ def test_processing_imports_only_the_sample_type_and_no_io_stacks():
 def test_the_check_catches_a_backward_import(tmp_path, monkeypatch):
     bad = tmp_path / "processing"
     bad.mkdir()
-    (bad / "x.py").write_text(
-        "import bleak\nfrom sensors.ble_source import BleSource\nfrom dashboard import app\n"
-    )
-    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    (bad / "x.py").write_text("import bleak\nfrom sensors.ble_source import BleSource\nfrom dashboard import app\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert len(violations("processing")) == 3

@@ -44,9 +44,7 @@ def test_angles_and_reps_match_the_truth(exercise: str, side: Literal["left", "r
     assert rmse_deg(a.inversion_rad, inv_true) <= INV_RMSE_MAX_DEG
     assert a.rep_count == len(s.truth.reps)
     for rep, true in zip(a.reps, s.truth.reps, strict=True):
-        assert (
-            abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
-        )
+        assert abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
         assert true.start_s - 0.5 <= rep["start_s"] <= rep["end_s"] <= true.end_s + 0.5
         if exercise == "eccentric_drop":
             assert abs(rep["hold_s"] - true.hold_s) <= DURATION_ERROR_MAX_S
@@ -98,9 +96,7 @@ def test_lost_packets_leave_nan_gaps_but_angles_and_reps_hold(exercise: str) -> 
     assert rmse_deg(a.dorsiflexion_rad, df_true) <= DF_RMSE_MAX_DEG
     assert a.rep_count == 8
     for rep, true in zip(a.reps, s.truth.reps, strict=True):
-        assert (
-            abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
-        )
+        assert abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
 
 
 def split_unevenly(block: SampleBlock, rng: np.random.Generator) -> list[SampleBlock]:
@@ -113,16 +109,13 @@ def split_unevenly(block: SampleBlock, rng: np.random.Generator) -> list[SampleB
     return out
 
 
-def interleave(
-    shin: list[SampleBlock], foot: list[SampleBlock], rng: np.random.Generator
-) -> list[SampleBlock]:
+def interleave(shin: list[SampleBlock], foot: list[SampleBlock], rng: np.random.Generator) -> list[SampleBlock]:
     """Merge two sensors' block lists as a radio would: each in order, arrival jitter up to 0.5 s."""
     out: list[SampleBlock] = []
     i = j = 0
     while i < len(shin) or j < len(foot):
         take_shin = j >= len(foot) or (
-            i < len(shin)
-            and shin[i].t_s[-1] + rng.uniform(0.0, 0.5) < foot[j].t_s[-1] + rng.uniform(0.0, 0.5)
+            i < len(shin) and shin[i].t_s[-1] + rng.uniform(0.0, 0.5) < foot[j].t_s[-1] + rng.uniform(0.0, 0.5)
         )
         if take_shin:
             out.append(shin[i])
@@ -147,9 +140,7 @@ def test_streaming_in_uneven_blocks_equals_batch_exactly(exercise: str) -> None:
     assert np.array_equal(live.t_s, batch.t_s)
     assert np.array_equal(live.dorsiflexion_rad, batch.dorsiflexion_rad, equal_nan=True)
     assert np.array_equal(live.inversion_rad, batch.inversion_rad, equal_nan=True)
-    assert [(e.kind, e.t_s, repr(e.data)) for e in live.events] == [
-        (e.kind, e.t_s, repr(e.data)) for e in batch.events
-    ]
+    assert [(e.kind, e.t_s, repr(e.data)) for e in live.events] == [(e.kind, e.t_s, repr(e.data)) for e in batch.events]
     assert pipe.rep_count == batch.rep_count == 5
     assert [e.t_s for e in live.events] == sorted(e.t_s for e in live.events)
 
@@ -229,8 +220,51 @@ def test_no_drift_over_ten_minutes() -> None:
     late = [(r, t) for r, t in zip(a.reps, s.truth.reps, strict=True) if t.start_s > 480.0]
     assert late
     for rep, true in late:
-        assert (
-            abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
-        )
+        assert abs(np.degrees(rep["peak_dorsiflexion_rad"] - true.peak_dorsiflexion_rad)) <= PEAK_ERROR_MAX_DEG
     df_true, _ = truth_on(a, s)
     assert rmse_deg(a.dorsiflexion_rad[a.t_s > 480.0], df_true[a.t_s > 480.0]) <= DF_RMSE_MAX_DEG
+
+
+def test_a_stance_found_after_a_fidget_is_used_live_and_in_batch_alike() -> None:
+    s = simulate("band_mobilisation", reps=4, seed=16, stance_s=8.0, fidget_at_s=1.5)
+    pipe = Pipeline("band_mobilisation")
+    live = [e for r in ("shin", "foot") for e in pipe.step(s.blocks[r]).events]
+    assert [e.kind for e in live][:2] == ["calibration_failed", "calibrated"]
+    a = analyze(s.blocks, "band_mobilisation", "right")
+    assert a.calibration is not None and a.calibration[0] > 1.5
+    assert a.rep_count == pipe.rep_count == len(s.truth.reps)
+
+
+def test_the_wrong_exercise_is_named_not_silently_empty() -> None:
+    s = simulate("eccentric_drop", reps=2, seed=17)
+    with pytest.raises(CalibrationError, match="axis was never found"):
+        analyze(s.blocks, "band_mobilisation", "right")
+
+
+def test_sets_are_analysed_each_with_its_own_calibration() -> None:
+    from processing.pipeline import analyze_sets
+
+    first = simulate("band_mobilisation", reps=3, seed=18)
+    second = simulate("band_mobilisation", reps=4, seed=19)
+    shift = float(first.truth.t_s[-1]) + 1.0
+    blocks = {
+        r: SampleBlock.concat([first.blocks[r], second.blocks[r].with_times(second.blocks[r].t_s + shift)])
+        for r in ("shin", "foot")
+    }
+    a = analyze_sets(blocks, "band_mobilisation", "right", [(0.0, shift - 0.5), (shift, shift + 1e3)])
+    assert a.rep_count == 7
+    later = [r["start_s"] for r in a.reps[3:]]
+    assert min(later) > shift
+
+
+def test_an_eccentric_lift_that_never_comes_down_keeps_memory_bounded() -> None:
+    from processing.exercises.eccentric_drop import EccentricDrop
+
+    drop = EccentricDrop()
+    rate_hz = 100.0
+    for k in range(200):  # 200 s lifted, in 1 s blocks
+        t = k + np.arange(int(rate_hz)) / rate_hz
+        assert drop.step(t, np.full(len(t), np.radians(20.0))) == []
+    assert len(drop._t) < 70 * rate_hz
+    t = 200 + np.arange(300) / rate_hz
+    drop.step(t, np.zeros(len(t)))  # it finally comes down: whatever is reported, nothing crashed

@@ -91,11 +91,20 @@ def test_commands():
         dorsi.parse_command(b"")
 
 
-def test_advertisement_fits_31_bytes():
-    name = "dorsi-S1"
-    assert len(name) <= dorsi.MAX_NAME_LENGTH
-    assert 3 + (2 + len(name)) + (2 + 16) <= 31
+def test_emulated_advertisement_fits_the_31_byte_legacy_payload():
+    from sensors.ble.emulated_sensor import advertising_data
+
+    adv = advertising_data("dorsi-S1")
+    assert len(adv) <= 31
+    assert b"dorsi-S1" in adv
+    assert bytes.fromhex(dorsi.SERVICE_UUID.replace("-", ""))[::-1] in adv  # 128-bit UUIDs go little-endian
+    with pytest.raises(ValueError):
+        advertising_data("dorsi-S12")
+
+
+def test_recognising_a_dorsi_advertisement():
     assert dorsi.is_dorsi_advertisement(None, [dorsi.SERVICE_UUID.upper()])
+    assert dorsi.is_dorsi_advertisement("dorsi-A1", [])
     assert not dorsi.is_dorsi_advertisement("WT901BLE67", ["0000ffe5-0000-1000-8000-00805f9a34fb"])
 
 
@@ -104,3 +113,54 @@ def test_decoder_never_raises_on_random_bytes(data):
     result = dorsi.decode_notification(data)
     for p in result.packets:
         assert 1 <= p.raw.shape[0] <= dorsi.MAX_SAMPLES_PER_PACKET
+
+
+def _packet(seq, t_us, n=2, interval_us=10_000):
+    return dorsi.encode_packet(seq, t_us, interval_us, np.zeros((n, 6), dtype=np.int16))
+
+
+def test_stream_decoder_reports_a_reboot_after_long_uptime_instead_of_unwrapping():
+    # 40 min of uptime at 200 Hz: the timestamp (2.4e9 us) is past 2^31, the old "wrap" threshold
+    dec = dorsi.StreamDecoder("foot")
+    marked = dec.feed_marking_restarts(_packet(480_000, 2_400_000_000, interval_us=5_000))
+    assert marked[0][1] is None
+    ((block, restart),) = dec.feed_marking_restarts(_packet(3, 15_000, interval_us=5_000))
+    assert restart == {"previous_seq": 480_001, "previous_t_us": 2_400_005_000, "seq": 3, "t_us": 15_000}
+    assert block.seq.tolist() == [3, 4]
+    assert block.t_s == pytest.approx([0.015, 0.020])
+    assert dec.restarts == 1
+    # after the restart, counting (and unwrapping) goes on from the new values
+    (after,) = dec.feed(_packet(5, 25_000, interval_us=5_000))
+    assert after.seq.tolist() == [5, 6] and after.t_s[0] == pytest.approx(0.025)
+
+
+def test_stream_decoder_reports_a_reboot_soon_after_power_up():
+    dec = dorsi.StreamDecoder("shin")
+    dec.feed(_packet(300, 3_000_000))
+    ((block, restart),) = dec.feed_marking_restarts(_packet(0, 10_000))
+    assert restart is not None and restart["previous_seq"] == 301
+    assert block.seq.tolist() == [0, 1]
+    # a repeated packet is not a wrap either: the numbering went back
+    dec.feed(_packet(0, 10_000))
+    assert dec.restarts == 2
+
+
+def test_stream_decoder_wrap_needs_both_counters_near_the_top_and_back_near_zero():
+    # sequence near the top and back near 0, timestamps carrying on: a sequence wrap
+    dec = dorsi.StreamDecoder("foot")
+    dec.feed(_packet(2**32 - 4, 5_000_000))
+    ((block, restart),) = dec.feed_marking_restarts(_packet(1, 5_050_000))
+    assert restart is None
+    assert block.seq.tolist() == [2**32 + 1, 2**32 + 2]
+    # timestamps wrap after a silence longer than the window: the sequence numbers account for it
+    dec = dorsi.StreamDecoder("foot")
+    dec.feed(_packet(1_000, 2**32 - 1_000_000))
+    silence_samples = 60_000  # 10 min at 100 Hz
+    t_after = (2**32 - 1_000_000 + 10_000 + silence_samples * 10_000) % 2**32
+    ((block, restart),) = dec.feed_marking_restarts(_packet(1_002 + silence_samples, t_after))
+    assert restart is None
+    assert block.t_s[0] == pytest.approx((2**32 - 1_000_000 + 10_000 + silence_samples * 10_000) * 1e-6)
+    # the timestamp goes back though it was not near the top: a restart, whatever the sequence numbers say
+    dec = dorsi.StreamDecoder("foot")
+    dec.feed(_packet(1_000, 3_000_000_000))
+    assert dec.feed_marking_restarts(_packet(1_002, 20_000))[0][1] is not None

@@ -16,9 +16,7 @@ HEADER = "t_s,sensor,ax,ay,az,gx,gy,gz\n"
 def two_blocks(n=50):
     rng = np.random.default_rng(1)
     return {
-        "shin": make_block(
-            "shin", np.arange(n), np.arange(n) * 0.01, rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
-        ),
+        "shin": make_block("shin", np.arange(n), np.arange(n) * 0.01, rng.normal(size=(n, 3)), rng.normal(size=(n, 3))),
         "foot": make_block(
             "foot",
             np.arange(n),
@@ -67,9 +65,7 @@ def test_interchange_errors_name_file_line_and_column(tmp_path, content, message
 
 
 def test_recorder_appends_and_a_torn_last_line_still_loads(tmp_path):
-    rec = Recorder.create(
-        tmp_path, leg="left", sensors={"shin": {"name": "dorsi-S1"}, "foot": {"name": "dorsi-F1"}}
-    )
+    rec = Recorder.create(tmp_path, leg="left", sensors={"shin": {"name": "dorsi-S1"}, "foot": {"name": "dorsi-F1"}})
     blocks = two_blocks(30)
     rec.start_set("band_mobilisation", 0.0)
     for role in ("shin", "foot"):
@@ -104,3 +100,17 @@ def test_newer_session_format_fails_clearly(tmp_path):
     (rec.path / "session.json").write_text(json.dumps(meta))
     with pytest.raises(InputFileError, match="format version 99"):
         load_session(rec.path)
+
+
+def test_shipped_sample_recordings_analyse_to_their_truth():
+    from pathlib import Path
+
+    from processing.pipeline import analyze
+
+    root = Path(__file__).resolve().parents[1] / "recordings"
+    for name in ("band_mobilisation_right", "eccentric_drop_right"):
+        truth = json.loads((root / f"{name}.truth.json").read_text())
+        result = analyze(read_interchange(root / f"{name}.csv"), truth["exercise"], truth["side"])
+        assert result.rep_count == len(truth["reps"])
+        for rep, true in zip(result.reps, truth["reps"], strict=True):
+            assert np.degrees(rep["peak_dorsiflexion_rad"]) == pytest.approx(true["peak_dorsiflexion_deg"], abs=2.0)

@@ -20,9 +20,15 @@ def layout(**_query: str) -> html.Div:
                     "dorsi measures ankle dorsiflexion from two motion sensors, one on the shin and one on "
                     "the foot, and counts the reps of your physiotherapy exercises."
                 ),
-                html.P(dcc.Link("Open the Live page", href="/live", id=ids.HOME_LIVE_LINK,
-                                className="dorsi-button", style={"display": "inline-block",
-                                                                 "textDecoration": "none"})),
+                html.P(
+                    dcc.Link(
+                        "Open the Live page",
+                        href="/live",
+                        id=ids.HOME_LIVE_LINK,
+                        className="dorsi-button",
+                        style={"display": "inline-block", "textDecoration": "none"},
+                    )
+                ),
             ],
             className="dorsi-panel",
         )

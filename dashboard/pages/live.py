@@ -102,8 +102,12 @@ def _sensor_table(sensors: dict[str, dict[str, Any]]) -> html.Table:
         [
             html.Caption("Sensors"),
             html.Thead(
-                html.Tr([html.Th(h, scope="col") for h in
-                         ("Sensor", "Connection", "Battery", "Packets", "Lost samples", "Malformed")])
+                html.Tr(
+                    [
+                        html.Th(h, scope="col")
+                        for h in ("Sensor", "Connection", "Battery", "Packets", "Lost samples", "Malformed")
+                    ]
+                )
             ),
             html.Tbody(sensor_rows(sensors), id=ids.LIVE_SENSOR_TABLE),
         ],
@@ -134,17 +138,36 @@ def layout(**_query: str) -> html.Div:
                     html.Section(
                         [
                             html.H2("Connection"),
-                            html.Button("Connect emulated sensors" if feed.emulated else "Connect sensors",
-                                        id=ids.LIVE_CONNECT, className="dorsi-button", disabled=streaming,
-                                        n_clicks=0),
-                            html.Button("Recalibrate", id=ids.LIVE_RECALIBRATE, n_clicks=0,
-                                        className="dorsi-button secondary", disabled=not streaming),
-                            html.P([html.Strong("Connection:"), " ",
-                                    html.Span(_connection_text(snap), id=ids.LIVE_CONNECTION_STATUS)],
-                                   className="dorsi-status"),
-                            html.P([html.Strong("Calibration:"), " ",
-                                    html.Span(snap["status"], id=ids.LIVE_CALIBRATION_STATUS)],
-                                   className="dorsi-status"),
+                            html.Button(
+                                "Connect emulated sensors" if feed.emulated else "Connect sensors",
+                                id=ids.LIVE_CONNECT,
+                                className="dorsi-button",
+                                disabled=streaming,
+                                n_clicks=0,
+                            ),
+                            html.Button(
+                                "Recalibrate",
+                                id=ids.LIVE_RECALIBRATE,
+                                n_clicks=0,
+                                className="dorsi-button secondary",
+                                disabled=not streaming,
+                            ),
+                            html.P(
+                                [
+                                    html.Strong("Connection:"),
+                                    " ",
+                                    html.Span(_connection_text(snap), id=ids.LIVE_CONNECTION_STATUS),
+                                ],
+                                className="dorsi-status",
+                            ),
+                            html.P(
+                                [
+                                    html.Strong("Calibration:"),
+                                    " ",
+                                    html.Span(snap["status"], id=ids.LIVE_CALIBRATION_STATUS),
+                                ],
+                                className="dorsi-status",
+                            ),
                             _sensor_table(snap["sensors"]),
                         ],
                         className="dorsi-panel",
@@ -174,11 +197,19 @@ def layout(**_query: str) -> html.Div:
                     html.Section(
                         [
                             html.P("Dorsiflexion now", className="dorsi-label", id="live-angle-label"),
-                            html.Div([html.Span(format_angle(snap["angle_rad"]), id=ids.LIVE_ANGLE_VALUE),
-                                      html.Span(" deg", className="dorsi-unit")],
-                                     className="dorsi-big", **aria(labelledby="live-angle-label")),
-                            html.P(target_zone_text(snap["angle_rad"], TARGET_BAND_DEG.get(exercise)),
-                                   id=ids.LIVE_ANGLE_ZONE, className="dorsi-zone"),
+                            html.Div(
+                                [
+                                    html.Span(format_angle(snap["angle_rad"]), id=ids.LIVE_ANGLE_VALUE),
+                                    html.Span(" deg", className="dorsi-unit"),
+                                ],
+                                className="dorsi-big",
+                                **aria(labelledby="live-angle-label"),
+                            ),
+                            html.P(
+                                target_zone_text(snap["angle_rad"], TARGET_BAND_DEG.get(exercise)),
+                                id=ids.LIVE_ANGLE_ZONE,
+                                className="dorsi-zone",
+                            ),
                         ],
                         className="dorsi-panel",
                         **aria(label="Current dorsiflexion"),
@@ -186,14 +217,27 @@ def layout(**_query: str) -> html.Div:
                     html.Section(
                         [
                             html.P("Reps", className="dorsi-label", id="live-reps-label"),
-                            html.Div([html.Span(str(snap["rep_count"]), id=ids.LIVE_REP_COUNT),
-                                      html.Span(f" of {snap['target_reps']}", className="dorsi-unit")],
-                                     className="dorsi-reps"),
-                            html.Progress(id=ids.LIVE_REP_PROGRESS, value=str(snap["rep_count"]),
-                                          max=str(snap["target_reps"]), className="dorsi-progress",
-                                          **aria(labelledby="live-reps-label")),
-                            html.P(snap["feedback"], id=ids.LIVE_REP_FEEDBACK, className="dorsi-feedback",
-                                   role="status", **aria(live="polite")),
+                            html.Div(
+                                [
+                                    html.Span(str(snap["rep_count"]), id=ids.LIVE_REP_COUNT),
+                                    html.Span(f" of {snap['target_reps']}", className="dorsi-unit"),
+                                ],
+                                className="dorsi-reps",
+                            ),
+                            html.Progress(
+                                id=ids.LIVE_REP_PROGRESS,
+                                value=str(snap["rep_count"]),
+                                max=str(snap["target_reps"]),
+                                className="dorsi-progress",
+                                **aria(labelledby="live-reps-label"),
+                            ),
+                            html.P(
+                                snap["feedback"],
+                                id=ids.LIVE_REP_FEEDBACK,
+                                className="dorsi-feedback",
+                                role="status",
+                                **aria(live="polite"),
+                            ),
                         ],
                         className="dorsi-panel",
                         **aria(label="Rep counter and feedback"),
@@ -274,8 +318,9 @@ def on_fast_tick(_n: int | None, cursor: int | None) -> tuple[Any, ...]:
     """Send only the new trace points, and the current angle, rep count and feedback."""
     feed = current_feed()
     snap = feed.snapshot(int(cursor or 0))
-    extend = extend_angle_trace(snap["t_s"], snap["dorsiflexion_rad"],
-                                live_max_points(feed.window_s, feed.display_rate_hz))
+    extend = extend_angle_trace(
+        snap["t_s"], snap["dorsiflexion_rad"], live_max_points(feed.window_s, feed.display_rate_hz)
+    )
     return (
         dash.no_update if extend is None else extend,
         snap["cursor"],

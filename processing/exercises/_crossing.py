@@ -24,9 +24,7 @@ def crossing_time(t_s: FloatArray, y: FloatArray, i: int, level: float) -> float
     return float(t_s[i] + frac * (t_s[i + 1] - t_s[i]))
 
 
-def first_where(
-    y: FloatArray, start: int, predicate: Callable[[FloatArray], NDArray[np.bool_]]
-) -> int | None:
+def first_where(y: FloatArray, start: int, predicate: Callable[[FloatArray], NDArray[np.bool_]]) -> int | None:
     """Index of the first y[k], k >= start, for which predicate holds, or None.
 
     Scans in growing windows, so finding a nearby crossing costs little however long y is.

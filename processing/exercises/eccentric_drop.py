@@ -37,6 +37,8 @@ class DropParams:
     lookback_s : history kept before the rep starts, to find its 20 % crossing, s.
     min_hold_s : shorter holds are flagged "hold_too_short", s.
     min_lower_s : faster lowering is flagged "lowered_too_fast", s.
+    max_rep_s : a lift that has not come down after this long is not a rep (a slipped strap, a change of
+        posture); its history is dropped so memory stays bounded, s.
     """
 
     on_rad: float = math.radians(8.0)
@@ -46,6 +48,7 @@ class DropParams:
     lookback_s: float = 3.0
     min_hold_s: float = 5.0
     min_lower_s: float = 2.0
+    max_rep_s: float = 60.0
 
 
 class EccentricDrop:
@@ -84,6 +87,10 @@ class EccentricDrop:
                 self._t = np.concatenate([self._t, t_s[i:stop]])
                 self._y = np.concatenate([self._y, dorsiflexion_rad[i:stop]])
                 if end is None:
+                    if float(self._t[-1]) - float(self._t[0]) > p.lookback_s + p.max_rep_s:
+                        keep = int(np.searchsorted(self._t, float(self._t[-1]) - p.lookback_s))
+                        self._t, self._y = self._t[keep:], self._y[keep:]
+                        self._peak = float(np.nanmax(self._y, initial=-math.inf))
                     break
                 data = self._rep()
                 self.reps.append(data)

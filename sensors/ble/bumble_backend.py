@@ -55,9 +55,7 @@ def advertisement_fields(
     AD structure may appear twice.
     """
     data = advertisement.data
-    name = data.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) or data.get(
-        AdvertisingData.Type.SHORTENED_LOCAL_NAME
-    )
+    name = data.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) or data.get(AdvertisingData.Type.SHORTENED_LOCAL_NAME)
     uuids: list[str] = []
     for ad_type in _UUID_LIST_TYPES:
         for uuid_list in data.get_all(ad_type):
@@ -186,9 +184,7 @@ class BumbleClient(BaseBleakClient):
             central = await self.radio.central()
             try:
                 connection = await asyncio.wait_for(
-                    central.connect_le(
-                        self._peer_address, own_address_type=hci.OwnAddressType.RANDOM, timeout=None
-                    ),
+                    central.connect_le(self._peer_address, own_address_type=hci.OwnAddressType.RANDOM, timeout=None),
                     timeout,
                 )
             except TimeoutError:
@@ -302,9 +298,7 @@ class BumbleClient(BaseBleakClient):
             raise BleakError(f"not connected to {self.address}")
         return bytearray(await self._gatt(self._peer.read_value(descriptor.handle)))
 
-    async def write_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
-    ) -> None:
+    async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool) -> None:
         """Write a characteristic value, with or without response."""
         await self._gatt(self._proxy(characteristic).write_value(bytes(data), with_response=response))
 

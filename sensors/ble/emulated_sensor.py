@@ -53,9 +53,7 @@ class LossInjector:
         """Decide whether the next notification (of n_samples samples) is dropped, and count it."""
         if self._burst_left == 0 and self.burst_probability and self._rng.random() < self.burst_probability:
             self._burst_left = self.burst_length
-        drop = self._burst_left > 0 or (
-            self.drop_probability > 0 and self._rng.random() < self.drop_probability
-        )
+        drop = self._burst_left > 0 or (self.drop_probability > 0 and self._rng.random() < self.drop_probability)
         if self._burst_left > 0:
             self._burst_left -= 1
         if drop:
@@ -255,13 +253,9 @@ class EmulatedSensor:
             if not cfg.streaming:
                 self._reanchor()
                 self._next_n = self._anchor_n
-            self.config = dorsi.SensorConfig(
-                cfg.rate_hz, cfg.acc_code, cfg.gyro_code, True, cfg.firmware_version
-            )
+            self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, True, cfg.firmware_version)
         elif command.opcode == dorsi.CMD_STOP:
-            self.config = dorsi.SensorConfig(
-                cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version
-            )
+            self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version)
         elif command.opcode == dorsi.CMD_SET_RATE and command.rate_hz is not None:
             # while streaming, samples taken but not yet sent are re-timed at the new rate rather than lost
             self._reanchor(self._next_n if cfg.streaming else None)
@@ -269,11 +263,7 @@ class EmulatedSensor:
                 command.rate_hz, cfg.acc_code, cfg.gyro_code, cfg.streaming, cfg.firmware_version
             )
             self._next_n = max(self._next_n, self._anchor_n)
-        elif (
-            command.opcode == dorsi.CMD_SET_RANGES
-            and command.acc_code is not None
-            and command.gyro_code is not None
-        ):
+        elif command.opcode == dorsi.CMD_SET_RANGES and command.acc_code is not None and command.gyro_code is not None:
             self.config = dorsi.SensorConfig(
                 cfg.rate_hz, command.acc_code, command.gyro_code, cfg.streaming, cfg.firmware_version
             )
@@ -286,9 +276,7 @@ class EmulatedSensor:
         self._anchor_sensor_s = self.sensor_time_s(self.true_time_s())
         self._next_n = 0
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
-        await self.device.start_advertising(
-            advertising_data=self._adv, scan_response_data=self._adv, auto_restart=True
-        )
+        await self.device.start_advertising(advertising_data=self._adv, scan_response_data=self._adv, auto_restart=True)
         self._task = asyncio.create_task(self._stream(), name=f"emulated-{self.name}")
         self._task.add_done_callback(self._on_stream_done)
 
@@ -301,9 +289,7 @@ class EmulatedSensor:
 
     def _on_disconnection(self, _reason: int) -> None:
         cfg = self.config
-        self.config = dorsi.SensorConfig(
-            cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version
-        )
+        self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version)
 
     async def stop(self) -> None:
         """Stop streaming and power off."""
@@ -352,9 +338,7 @@ class EmulatedSensor:
                 limit = self._max_samples_per_packet()
                 while limit > 0 and due - self._next_n >= batch and self.config is cfg:
                     await self._send_samples(self._next_n, min(limit, batch))
-            next_sensor = (
-                self._anchor_sensor_s + (self._next_n + batch - 1 - self._anchor_n) * self._interval_s()
-            )
+            next_sensor = self._anchor_sensor_s + (self._next_n + batch - 1 - self._anchor_n) * self._interval_s()
             wait_s = float(self._true_from_sensor(np.array([next_sensor]))[0]) - self.true_time_s()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):

@@ -188,9 +188,7 @@ def encode_packet(
     n = raw.shape[0]
     if not 1 <= n <= MAX_SAMPLES_PER_PACKET or raw.shape[1:] != (6,):
         raise ProfileError(f"a packet holds 1-{MAX_SAMPLES_PER_PACKET} samples of 6 values, got {raw.shape}")
-    header = HEADER.pack(
-        FORMAT_VERSION, n, acc_code, gyro_code, seq & 0xFFFFFFFF, t_first_us & 0xFFFFFFFF, interval_us
-    )
+    header = HEADER.pack(FORMAT_VERSION, n, acc_code, gyro_code, seq & 0xFFFFFFFF, t_first_us & 0xFFFFFFFF, interval_us)
     body: bytes = np.clip(raw, -32768, 32767).astype("<i2").tobytes()
     return header + body
 
@@ -250,9 +248,7 @@ def decode_notification(data: bytes) -> DecodeResult:
     while pos < len(data):
         rest = len(data) - pos
         if rest < HEADER_SIZE:
-            out.malformed.append(
-                f"offset {pos}: {rest} trailing bytes, shorter than the {HEADER_SIZE}-byte header"
-            )
+            out.malformed.append(f"offset {pos}: {rest} trailing bytes, shorter than the {HEADER_SIZE}-byte header")
             break
         version, n, acc_code, gyro_code, seq, t_us, interval_us = HEADER.unpack_from(data, pos)
         if version != FORMAT_VERSION:
@@ -280,29 +276,80 @@ def decode_notification(data: bytes) -> DecodeResult:
 
 
 class StreamDecoder:
-    """Stateful decoder for one sensor: unwraps 32-bit sequence and microsecond counters, counts errors."""
+    """Stateful decoder for one sensor: unwraps the 32-bit counters, detects restarts, counts errors.
+
+    Sequence numbers and timestamps are u32 and wrap at 2^32. A counter that goes back (or repeats) is a
+    wrap-around only when its previous value was near the top of the u32 range and the new one near 0:
+    at most `SEQ_WRAP_WINDOW` samples, or `TIME_WRAP_WINDOW_US`, forward across 2^32. A timestamp may also
+    wrap after a longer silence when the sequence numbers continue and account for the time elapsed (within
+    5 %, at least 1 s): both counters then tell the same story. Any other backwards jump of either counter
+    means the sensor restarted (rebooted: both count again from near 0); the offsets are reset and the
+    restart is reported with the packet that follows it (`feed_marking_restarts`, `restarts`).
+    """
+
+    SEQ_WRAP_WINDOW = 1 << 24  # samples: about 23 h at 200 Hz
+    TIME_WRAP_WINDOW_US = 1 << 28  # about 4.5 min
+    _U32 = 1 << 32
 
     def __init__(self, role: Role) -> None:
         self.role: Role = role
         self._seq_offset = 0
         self._t_offset_us = 0
-        self._last_seq: int | None = None
-        self._last_t_us: int | None = None
+        self._last_seq: int | None = None  # unwrapped sequence number of the last sample decoded
+        self._last_t_us: int | None = None  # unwrapped timestamp of the last sample decoded
         self.packets = 0
         self.malformed = 0
+        self.restarts = 0
 
     def feed(self, data: bytes) -> list[SampleBlock]:
         """Decode one notification into blocks (one per packet) on the unwrapped sensor clock."""
+        return [block for block, _restart in self.feed_marking_restarts(data)]
+
+    def feed_marking_restarts(self, data: bytes) -> list[tuple[SampleBlock, dict[str, int] | None]]:
+        """Like `feed`, each block paired with None, or the restart detail when the sensor restarted just
+        before it: previous_seq and previous_t_us (last sample before, unwrapped), seq and t_us (first after).
+        """
         result = decode_notification(data)
         self.malformed += len(result.malformed)
-        blocks = []
+        out: list[tuple[SampleBlock, dict[str, int] | None]] = []
         for p in result.packets:
-            if self._last_seq is not None and p.seq + self._seq_offset < self._last_seq - (1 << 31):
-                self._seq_offset += 1 << 32
-            if self._last_t_us is not None and p.t_first_us + self._t_offset_us < self._last_t_us - (1 << 31):
-                self._t_offset_us += 1 << 32
-            self._last_seq = p.seq + self._seq_offset
-            self._last_t_us = p.t_first_us + self._t_offset_us
+            restart = self._unwrap(p)
+            n = p.raw.shape[0]
+            self._last_seq = p.seq + self._seq_offset + n - 1
+            self._last_t_us = p.t_first_us + self._t_offset_us + (n - 1) * p.interval_us
             self.packets += 1
-            blocks.append(p.to_block(self.role, self._seq_offset, self._t_offset_us))
-        return blocks
+            out.append((p.to_block(self.role, self._seq_offset, self._t_offset_us), restart))
+        return out
+
+    def _unwrap(self, p: DecodedPacket) -> dict[str, int] | None:
+        """Update the offsets for packet `p`; returns the restart detail if the sensor restarted before it."""
+        if self._last_seq is None or self._last_t_us is None:
+            return None
+        seq_back = p.seq + self._seq_offset <= self._last_seq
+        t_back = p.t_first_us + self._t_offset_us <= self._last_t_us
+        # forward distances across 2^32 from the last sample: 1 sample / 1 interval when nothing was lost
+        seq_step = (p.seq - self._last_seq) % self._U32
+        t_step = (p.t_first_us - self._last_t_us) % self._U32
+        seq_wraps = seq_back and 1 <= seq_step <= self.SEQ_WRAP_WINDOW
+        restarted = seq_back and not seq_wraps
+        if t_back and not restarted:
+            expected_us = seq_step * p.interval_us
+            agrees = abs(t_step - expected_us) <= max(1_000_000, expected_us // 20)
+            restarted = not (t_step >= 1 and (t_step <= self.TIME_WRAP_WINDOW_US or agrees))
+        if restarted:
+            detail = {
+                "previous_seq": self._last_seq,
+                "previous_t_us": self._last_t_us,
+                "seq": p.seq,
+                "t_us": p.t_first_us,
+            }
+            self._seq_offset = 0
+            self._t_offset_us = 0
+            self.restarts += 1
+            log.info("%s sensor restarted: %s", self.role, detail)
+            return detail
+        if seq_wraps:
+            self._seq_offset += self._U32
+        if t_back:
+            self._t_offset_us += self._U32
+        return None

@@ -146,9 +146,7 @@ def random_mounting(rng: np.random.Generator, max_tilt_rad: float = np.radians(1
     shin, the dorsum normal of the foot) and a tilt of up to max_tilt_rad about a random horizontal axis.
     """
     perms = [
-        p
-        for p in (np.eye(3)[list(o)] * np.array(s)[:, None] for o in _PERMS for s in _SIGNS)
-        if np.linalg.det(p) > 0
+        p for p in (np.eye(3)[list(o)] * np.array(s)[:, None] for o in _PERMS for s in _SIGNS) if np.linalg.det(p) > 0
     ]
     base = perms[int(rng.integers(len(perms)))]
     limb = rot_z(np.array([rng.uniform(0.0, 2.0 * np.pi)]))[0]

@@ -141,12 +141,9 @@ def _wiggle(s: Script, rng: np.random.Generator, channel: str) -> None:
     s.hold(rng.uniform(0.3, 0.8))
 
 
-def _kinematics(
-    s: Script, rng: np.random.Generator, side_sign: int, sway_deg: float, endless: bool
-) -> LegKinematics:
+def _kinematics(s: Script, rng: np.random.Generator, side_sign: int, sway_deg: float, endless: bool) -> LegKinematics:
     chans = {
-        name: Channel(pw, Sway.random(rng, sway_deg * DEG) if sway_deg > 0 else None)
-        for name, pw in s.channels.items()
+        name: Channel(pw, Sway.random(rng, sway_deg * DEG) if sway_deg > 0 else None) for name, pw in s.channels.items()
     }
     return LegKinematics(
         chans["shin_pitch"],
@@ -270,9 +267,7 @@ def simulate(
     else:
         s.hold(stance_s)
     stance_end = s.t_s
-    wiggle_after = (
-        set(rng.choice(reps, size=min(wiggles, reps), replace=False).tolist()) if wiggles else set()
-    )
+    wiggle_after = set(rng.choice(reps, size=min(wiggles, reps), replace=False).tolist()) if wiggles else set()
     for i in range(reps):
         if exercise == "band_mobilisation":
             _band_rep(s, rng, amplitude_deg or (25.0, 40.0))
@@ -290,9 +285,7 @@ def simulate(
         period = 1.0 / rates[role]
         offset = rng.uniform(0.0, period) if k else 0.0
         t = np.asarray(offset + np.arange(int((kin.duration_s or 0.0) / period)) * period, dtype=np.float64)
-        blocks[role] = sample_block(
-            SensorMotion(kin, role, mountings[role], errors[role], seed * 2 + k), role, t
-        )
+        blocks[role] = sample_block(SensorMotion(kin, role, mountings[role], errors[role], seed * 2 + k), role, t)
     t_truth = np.arange(int(s.t_s * rate_hz)) / rate_hz
     df, inv = kin.angles(t_truth)
     for rep in s.reps:
