@@ -264,6 +264,16 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the server, even when started from a shell that ignores SIGINT (background)."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, interrupt)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the dashboard."""
     from dashboard.app import run_dashboard
@@ -274,6 +284,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     feed = LiveFeed(
         resolve_data_dir(args.data_dir), side=args.side, shin=args.shin, foot=args.foot, emulated=args.emulated
     )
+    _interrupt_on_signals()
     try:
         run_dashboard(feed, port=args.port)
     finally:
@@ -289,6 +300,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data = resolve_data_dir(args.data_dir) if args.data_dir else Path.cwd() / "data" / "demo"
     print(f"dorsi demo: emulated sensors on a virtual radio; sessions are recorded in {data}")
     feed = LiveFeed(data, side="right", emulated=True)
+    _interrupt_on_signals()
     feed.connect()
     try:
         run_dashboard(feed, port=args.port)
