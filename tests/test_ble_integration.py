@@ -38,6 +38,18 @@ class RestingSensor:
         return acc, gyr
 
 
+def emulated_source(radio: VirtualRadio, rate_hz: int = 100, **kwargs: Any) -> BleSource:
+    """A BleSource for the two emulated sensors of a test's radio."""
+    return BleSource(
+        "dorsi-S1",
+        "dorsi-F1",
+        rate_hz=rate_hz,
+        scanner_backend=radio.scanner_backend,
+        client_backend=radio.client_backend,
+        **kwargs,
+    )
+
+
 def run(test: Callable[..., Awaitable[None]], **sensor_kwargs: Any) -> None:
     """Run `test(radio, shin, foot)` in a fresh loop with two emulated sensors on a fresh radio."""
 
@@ -214,13 +226,7 @@ def test_scan_helper_finds_both_sensors() -> None:
 
 def test_ble_source_streams_two_sensors_without_loss() -> None:
     async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
-        src = BleSource(
-            "dorsi-S1",
-            "dorsi-F1",
-            rate_hz=100,
-            scanner_backend=radio.scanner_backend,
-            client_backend=radio.client_backend,
-        )
+        src = emulated_source(radio, rate_hz=100)
         stream = src.stream()
         latencies: list[float] = []
 
@@ -272,13 +278,7 @@ def test_ble_source_streams_two_sensors_without_loss() -> None:
 
 def test_ble_source_reconnects_and_reports_the_gap() -> None:
     async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
-        src = BleSource(
-            "dorsi-S1",
-            "dorsi-F1",
-            rate_hz=100,
-            scanner_backend=radio.scanner_backend,
-            client_backend=radio.client_backend,
-        )
+        src = emulated_source(radio, rate_hz=100)
         stream = src.stream()
         blocks, events = await collect(stream, lambda b, _e: sum(len(x) for x in b if x.role == "shin") >= 150, 10)
         foot.inject_malformed("version")
@@ -326,13 +326,7 @@ def test_injected_loss_is_counted_exactly() -> None:
     loss = LossInjector(drop_probability=0.05, burst_probability=0.01, burst_length=4, seed=1)
 
     async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
-        src = BleSource(
-            "dorsi-S1",
-            "dorsi-F1",
-            rate_hz=200,
-            scanner_backend=radio.scanner_backend,
-            client_backend=radio.client_backend,
-        )
+        src = emulated_source(radio, rate_hz=200)
         stream = src.stream()
         await collect(stream, lambda b, _e: sum(len(x) for x in b if x.role == "foot") >= 600, 10)
         await asyncio.sleep(0.1)  # let the last notification sent be consumed
@@ -371,12 +365,7 @@ def test_stop_at_any_moment_leaves_no_connection_and_no_task() -> None:
     async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
         for delay_s in delays_s:
             for how in ("stop", "cancel the reader"):
-                src = BleSource(
-                    "dorsi-S1",
-                    "dorsi-F1",
-                    scanner_backend=radio.scanner_backend,
-                    client_backend=radio.client_backend,
-                )
+                src = emulated_source(radio)
                 items: list[SampleBlock | SourceEvent] = []
 
                 async def read_all(src: BleSource = src, items: list[SampleBlock | SourceEvent] = items) -> None:
@@ -407,13 +396,7 @@ def test_stop_at_any_moment_leaves_no_connection_and_no_task() -> None:
 
 def test_sensor_reboot_keeps_every_sample_and_is_reported() -> None:
     async def body(radio: VirtualRadio, shin: EmulatedSensor, foot: EmulatedSensor) -> None:
-        src = BleSource(
-            "dorsi-S1",
-            "dorsi-F1",
-            rate_hz=100,
-            scanner_backend=radio.scanner_backend,
-            client_backend=radio.client_backend,
-        )
+        src = emulated_source(radio, rate_hz=100)
         stream = src.stream()
         blocks, events = await collect(stream, lambda b, _e: sum(len(x) for x in b if x.role == "foot") >= 300, 10)
         # the foot sensor reboots: its clock (at 3000 s, past 2^31 us) and its sample count restart from 0
