@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("decode", help="decode sensor packets given as hex, print SI samples as JSON")
     _add_data_dir(p)
-    p.add_argument("--profile", default="dorsi", choices=("dorsi",))
+    p.add_argument("--profile", default="dorsi", choices=("dorsi", "witmotion"))
     p.add_argument("hex", nargs="+", help="one notification per argument, hex digits (spaces allowed)")
     return parser
 
@@ -184,6 +184,9 @@ def cmd_decode(args: argparse.Namespace) -> int:
             data = bytes.fromhex(cleaned)
         except ValueError as e:
             raise CliError(f"argument {i} is not hex: {text!r}") from e
+        if args.profile == "witmotion":
+            out.append(_decode_witmotion(i, data))
+            continue
         result = dorsi.decode_notification(data)
         packets = []
         for p in result.packets:
@@ -207,6 +210,33 @@ def cmd_decode(args: argparse.Namespace) -> int:
         out.append({"notification": i, "bytes": len(data), "packets": packets, "malformed": result.malformed})
     print(json.dumps(out, indent=2))
     return 0 if all(not o["malformed"] for o in out) else 1
+
+
+def _decode_witmotion(i: int, data: bytes) -> dict[str, Any]:
+    from sensors.profiles import witmotion
+
+    result = witmotion.decode_notification(data)
+
+    def deg(x: float | None) -> float | None:
+        return None if x is None else round(math.degrees(x), 4)
+
+    return {
+        "notification": i,
+        "bytes": len(data),
+        "samples": [
+            {
+                "acc_m_s2": [round(float(x), 6) for x in s.acc_m_s2],
+                "gyr_rad_s": [round(float(x), 6) for x in s.gyr_rad_s],
+                "roll_deg": deg(s.roll_rad),
+                "pitch_deg": deg(s.pitch_rad),
+                "yaw_deg": deg(s.yaw_rad),
+            }
+            for s in result.samples
+        ],
+        "register_replies": [r.hex() for r in result.register_replies],
+        "short_packets": result.short_packets,
+        "malformed": result.malformed,
+    }
 
 
 # --- BLE commands ---------------------------------------------------------------------------------------------

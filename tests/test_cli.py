@@ -127,3 +127,12 @@ def test_record_emulated_over_ble_then_analyze_the_session(tmp_path):
     assert report["rep_count"] >= 4
     assert report["rep_count"] == summary["rep_count"], "the recording analyses to what was counted live"
     assert all(15 < r["peak_dorsiflexion_deg"] < 50 for r in report["reps"])
+
+
+def test_decode_witmotion_capture():
+    out = json.loads(dorsi("decode", "--profile", "witmotion", "5561fcffefff110800000000000098ff0d00f831").stdout)
+    (sample,) = out[0]["samples"]
+    assert sample["acc_m_s2"][2] == pytest.approx(1.0083 * 9.80665, abs=1e-3)
+    assert sample["yaw_deg"] == pytest.approx(70.269, abs=1e-3)
+    proc = dorsi("decode", "--profile", "witmotion", "0102035561", check=False)
+    assert proc.returncode == 1 and json.loads(proc.stdout)[0]["malformed"]
