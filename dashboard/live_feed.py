@@ -565,6 +565,12 @@ class LiveFeed:
             text = f"{role} sensor: gap of {end_s - start_s:.2f} s"
             if lost:
                 text += f", {lost} samples lost"
+        elif kind == "sensor_restarted" and detail.get("last_sample_s") is not None:
+            # the samples lost across a reboot cannot be counted, but the hole in time is known
+            start_s = float(detail["last_sample_s"])
+            if self._recorder is not None:
+                self._recorder.mark_gap(event.role, start_s, t)
+            text = f"{role} sensor restarted: gap of {t - start_s:.2f} s"
         else:
             text = f"{role} sensor: {kind.replace('_', ' ')}"
             if detail.get("name"):

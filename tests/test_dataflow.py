@@ -8,7 +8,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
     "sensors": {"processing", "dashboard", "dash", "plotly"},
-    "processing": {"dashboard", "bleak", "bumble", "dash", "plotly"},
+    # processing is pure computation: no I/O stacks, no threads, no event loop, no files
+    "processing": {
+        "dashboard",
+        "bleak",
+        "bumble",
+        "dash",
+        "plotly",
+        "threading",
+        "asyncio",
+        "socket",
+        "sqlite3",
+        "csv",
+        "pandas",
+        "os",
+        "io",
+        "pathlib",
+        "shutil",
+    },
 }
 # processing may take only the sample type from sensors
 ALLOWED_FROM_SENSORS = {"processing": {"sensors.samples"}}
@@ -48,6 +65,8 @@ def test_processing_imports_only_the_sample_type_and_no_io_stacks():
 def test_the_check_catches_a_backward_import(tmp_path, monkeypatch):
     bad = tmp_path / "processing"
     bad.mkdir()
-    (bad / "x.py").write_text("import bleak\nfrom sensors.ble_source import BleSource\nfrom dashboard import app\n")
+    (bad / "x.py").write_text(
+        "import bleak\nfrom sensors.ble_source import BleSource\nfrom dashboard import app\nimport threading\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
-    assert len(violations("processing")) == 3
+    assert len(violations("processing")) == 4

@@ -43,3 +43,18 @@ def test_a_foot_drop_out_is_reconnected_marked_in_the_session_and_reps_go_on(tmp
     assert len(jumps) == 1, "exactly one hole in the foot's samples: the drop-out"
     shin_seq = np.loadtxt(path / "samples_shin.csv", delimiter=",", skiprows=1, usecols=0)
     assert np.all(np.diff(shin_seq) == 1), "the shin kept streaming, nothing lost"
+
+
+def test_a_sensor_reboot_is_marked_as_a_gap_in_the_recording(tmp_path):
+    from sensors.ble_source import SourceEvent
+    from sensors.recorder import Recorder
+
+    feed = LiveFeed(tmp_path, side="right", emulated=True)
+    feed._recorder = Recorder.create(tmp_path, "right", {})
+    feed._on_source_event(
+        SourceEvent("foot", "sensor_restarted", 42.5, {"name": "dorsi-F1", "last_sample_s": 40.0})
+    )
+    meta = json.loads((feed._recorder.path / "session.json").read_text())
+    assert meta["gaps"] == [{"sensor": "foot", "start_s": 40.0, "end_s": 42.5}]
+    assert "restarted" in feed.snapshot(0)["events"][-1]["text"]
+    feed._recorder.close()
