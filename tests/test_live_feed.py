@@ -51,9 +51,7 @@ def test_a_sensor_reboot_is_marked_as_a_gap_in_the_recording(tmp_path):
 
     feed = LiveFeed(tmp_path, side="right", emulated=True)
     feed._recorder = Recorder.create(tmp_path, "right", {})
-    feed._on_source_event(
-        SourceEvent("foot", "sensor_restarted", 42.5, {"name": "dorsi-F1", "last_sample_s": 40.0})
-    )
+    feed._on_source_event(SourceEvent("foot", "sensor_restarted", 42.5, {"name": "dorsi-F1", "last_sample_s": 40.0}))
     meta = json.loads((feed._recorder.path / "session.json").read_text())
     assert meta["gaps"] == [{"sensor": "foot", "start_s": 40.0, "end_s": 42.5}]
     assert "restarted" in feed.snapshot(0)["events"][-1]["text"]
