@@ -13,6 +13,7 @@ BAND_COLOUR = "rgba(26, 127, 55, 0.18)"
 BAND_EDGE_COLOUR = "#1a7f37"
 TEXT_COLOUR = "#1f2328"
 GRID_COLOUR = "#d0d7de"
+_AXIS_STYLE = dict(showgrid=True, gridcolor=GRID_COLOUR, zeroline=False, ticks="outside")
 
 
 def live_max_points(window_s: float, display_rate_hz: float) -> int:
@@ -131,23 +132,8 @@ def live_angle_figure(
         shapes=shapes,
         annotations=annotations,
         uirevision="live",
-        xaxis=dict(
-            title=dict(text="time (s)"),
-            autorange=True,
-            showgrid=True,
-            gridcolor=GRID_COLOUR,
-            zeroline=False,
-            ticks="outside",
-        ),
-        yaxis=dict(
-            title=dict(text="dorsiflexion (deg)"),
-            range=[y_lo, y_hi],
-            autorange=False,
-            showgrid=True,
-            gridcolor=GRID_COLOUR,
-            zeroline=False,
-            ticks="outside",
-        ),
+        xaxis=dict(title=dict(text="time (s)"), autorange=True, **_AXIS_STYLE),
+        yaxis=dict(title=dict(text="dorsiflexion (deg)"), range=[y_lo, y_hi], autorange=False, **_AXIS_STYLE),
     )
     return fig
 
