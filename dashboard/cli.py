@@ -10,10 +10,13 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard.paths import data_dir as resolve_data_dir
 from dashboard.paths import resolve_session
+
+if TYPE_CHECKING:
+    from sensors.samples import Role
 
 EXERCISE_HELP = "exercise name, e.g. band_mobilisation or eccentric_drop"
 
@@ -44,10 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--foot", default=None, help="name or address of the foot sensor")
     p.add_argument("--side", choices=("left", "right"), default="right")
 
-    p = sub.add_parser("scan", help="list dorsi sensors in range")
+    p = sub.add_parser(
+        "scan", help="list the sensors in range (model, signal, battery) and IMU-like devices dorsi cannot use"
+    )
     _add_data_dir(p)
     p.add_argument("--timeout-s", type=float, default=5.0)
+    p.add_argument("--no-battery", action="store_true", help="do not connect to the sensors to read their battery")
+    p.add_argument("--json", action="store_true", help="print a JSON list on stdout")
     p.add_argument("--emulated", action="store_true", help="scan the virtual radio with two emulated sensors")
+    _add_emulated_models(p)
+    p.add_argument(
+        "--emulated-bystander",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="with --emulated: also put this device on the radio (witmotion_ble4, dot_lookalike, generic_imu, "
+        "heart_rate, or all); repeatable",
+    )
 
     p = sub.add_parser("record", help="record a session from the two sensors")
     _add_data_dir(p)
@@ -56,8 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--foot", default=None, help="name or address of the foot sensor")
     p.add_argument("--side", choices=("left", "right"), default="right", help="which leg")
     p.add_argument("--exercise", default="band_mobilisation", help=EXERCISE_HELP + " (default band_mobilisation)")
-    p.add_argument("--rate-hz", type=int, default=100, choices=(50, 100, 200))
+    p.add_argument(
+        "--rate-hz",
+        type=int,
+        default=100,
+        help="output rate to ask for, Hz (default 100); each sensor streams at its model's nearest rate "
+        "(dorsi and WitMotion 50/100/200, Movella DOT up to 60)",
+    )
     p.add_argument("--duration-s", type=float, default=None, help="stop after this long (default: until Ctrl-C)")
+    _add_emulated_models(p)
 
     p = sub.add_parser("analyze", help="analyse a recorded session or an interchange CSV")
     _add_data_dir(p)
@@ -69,9 +92,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("decode", help="decode sensor packets given as hex, print SI samples as JSON")
     _add_data_dir(p)
-    p.add_argument("--profile", default="dorsi", choices=("dorsi", "witmotion"))
+    p.add_argument("--profile", default="dorsi", choices=SENSOR_PROFILES, help="sensor model (default dorsi)")
     p.add_argument("hex", nargs="+", help="one notification per argument, hex digits (spaces allowed)")
     return parser
+
+
+SENSOR_PROFILES = ("dorsi", "witmotion", "movella_dot")
+
+
+def _add_emulated_models(p: argparse.ArgumentParser) -> None:
+    for role in ("shin", "foot"):
+        p.add_argument(
+            f"--emulated-{role}",
+            choices=SENSOR_PROFILES,
+            default=None,
+            metavar="MODEL",
+            help=f"with --emulated: the model of the emulated {role} sensor ({', '.join(SENSOR_PROFILES)}; "
+            "default dorsi)",
+        )
+
+
+def _emulated_models(args: argparse.Namespace) -> dict[Role, str]:
+    """The emulated model per role chosen on the command line (roles not given are left out)."""
+    chosen: tuple[tuple[Role, str | None], ...] = (("shin", args.emulated_shin), ("foot", args.emulated_foot))
+    models = {role: m for role, m in chosen if m}
+    if models and not args.emulated:
+        raise CliError("--emulated-shin and --emulated-foot choose emulated sensors: add --emulated")
+    return models
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Run the analysis of one exercise on a recording."""
     from dashboard.analysis_json import analysis_to_json, write_angles_csv
-    from processing.pipeline import EXERCISES, CalibrationError, analyze, analyze_sets
+    from processing.analysis import analyze, analyze_sets
+    from processing.pipeline import EXERCISES, CalibrationError
     from sensors.interchange import InputFileError, read_interchange
     from sensors.sessions import load_session
 
@@ -175,8 +223,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 def cmd_decode(args: argparse.Namespace) -> int:
     """Decode hex notifications with a device profile and print JSON."""
-    from sensors.profiles import dorsi
-
+    decode = {"dorsi": _decode_dorsi, "witmotion": _decode_witmotion, "movella_dot": _decode_movella_dot}[args.profile]
     out = []
     for i, text in enumerate(args.hex, 1):
         cleaned = "".join(text.split()).replace(":", "")
@@ -184,35 +231,42 @@ def cmd_decode(args: argparse.Namespace) -> int:
             data = bytes.fromhex(cleaned)
         except ValueError as e:
             raise CliError(f"argument {i} is not hex: {text!r}") from e
-        if args.profile == "witmotion":
-            out.append(_decode_witmotion(i, data))
-            continue
-        result = dorsi.decode_notification(data)
-        packets = []
-        for p in result.packets:
-            b = p.to_block("shin")
-            packets.append(
-                {
-                    "seq": int(p.seq),
-                    "t_first_us": int(p.t_first_us),
-                    "interval_us": int(p.interval_us),
-                    "samples": [
-                        {
-                            "seq": int(b.seq[k]),
-                            "t_s": float(b.t_s[k]),
-                            "acc_m_s2": [round(float(x), 6) for x in b.acc[k]],
-                            "gyr_rad_s": [round(float(x), 6) for x in b.gyr[k]],
-                        }
-                        for k in range(len(b))
-                    ],
-                }
-            )
-        out.append({"notification": i, "bytes": len(data), "packets": packets, "malformed": result.malformed})
+        out.append({"notification": i, "bytes": len(data), **decode(data)})
     print(json.dumps(out, indent=2))
     return 0 if all(not o["malformed"] for o in out) else 1
 
 
-def _decode_witmotion(i: int, data: bytes) -> dict[str, Any]:
+def _si(values: Any) -> list[float]:
+    return [round(float(x), 6) for x in values]
+
+
+def _decode_dorsi(data: bytes) -> dict[str, Any]:
+    from sensors.profiles import dorsi
+
+    result = dorsi.decode_notification(data)
+    packets = []
+    for p in result.packets:
+        b = p.to_block("shin")
+        packets.append(
+            {
+                "seq": int(p.seq),
+                "t_first_us": int(p.t_first_us),
+                "interval_us": int(p.interval_us),
+                "samples": [
+                    {
+                        "seq": int(b.seq[k]),
+                        "t_s": float(b.t_s[k]),
+                        "acc_m_s2": _si(b.acc[k]),
+                        "gyr_rad_s": _si(b.gyr[k]),
+                    }
+                    for k in range(len(b))
+                ],
+            }
+        )
+    return {"packets": packets, "malformed": result.malformed}
+
+
+def _decode_witmotion(data: bytes) -> dict[str, Any]:
     from sensors.profiles import witmotion
 
     result = witmotion.decode_notification(data)
@@ -220,22 +274,45 @@ def _decode_witmotion(i: int, data: bytes) -> dict[str, Any]:
     def deg(x: float | None) -> float | None:
         return None if x is None else round(math.degrees(x), 4)
 
+    replies = []
+    for reply in result.register_replies:
+        register, values = witmotion.parse_register_reply(reply)
+        replies.append({"hex": reply.hex(), "register": register, "values": list(values)})
     return {
-        "notification": i,
-        "bytes": len(data),
         "samples": [
             {
-                "acc_m_s2": [round(float(x), 6) for x in s.acc_m_s2],
-                "gyr_rad_s": [round(float(x), 6) for x in s.gyr_rad_s],
+                "acc_m_s2": _si(s.acc_m_s2),
+                "gyr_rad_s": _si(s.gyr_rad_s),
                 "roll_deg": deg(s.roll_rad),
                 "pitch_deg": deg(s.pitch_rad),
                 "yaw_deg": deg(s.yaw_rad),
             }
             for s in result.samples
         ],
-        "register_replies": [r.hex() for r in result.register_replies],
+        "register_replies": replies,
         "short_packets": result.short_packets,
         "malformed": result.malformed,
+    }
+
+
+def _decode_movella_dot(data: bytes) -> dict[str, Any]:
+    from sensors.profiles import movella_dot
+
+    payload, error = movella_dot.decode_payload(data)
+    if payload is None:
+        return {"samples": [], "malformed": [str(error)]}
+    sample = {
+        "t_us": payload.t_us,
+        "t_s": payload.t_us * 1e-6,
+        "quaternion_wxyz": [round(q, 7) for q in payload.quaternion],
+        "acc_m_s2": _si(payload.acc_m_s2),
+        "gyr_rad_s": _si(payload.gyr_rad_s),
+    }
+    return {
+        "payload_mode": "custom mode 5",
+        "samples": [sample],
+        "padding_bytes": payload.padding_bytes,
+        "malformed": [],
     }
 
 
@@ -243,24 +320,71 @@ def _decode_witmotion(i: int, data: bytes) -> dict[str, Any]:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    """List sensors in range."""
-    from sensors.ble_source import scan
+    """List the sensors in range, and the IMU-looking devices that are not supported."""
+    from sensors.ble_source import FoundSensor, SensorUnavailableError, scan
 
-    async def run() -> list[Any]:
+    models = _emulated_models(args)
+    if args.emulated_bystander and not args.emulated:
+        raise CliError("--emulated-bystander puts devices on the virtual radio: add --emulated")
+
+    async def run() -> list[FoundSensor]:
+        options: dict[str, Any] = {"probe": not args.no_battery, "include_unsupported": True}
         if args.emulated:
+            from sensors.ble.emulated_bystander import BYSTANDERS
             from sensors.emulated_rig import EmulatedRig
 
-            async with EmulatedRig() as rig:
-                return await scan(args.timeout_s, backend=rig.scanner_backend)
-        return await scan(args.timeout_s)
+            kinds = list(BYSTANDERS) if "all" in args.emulated_bystander else args.emulated_bystander
+            try:
+                rig = EmulatedRig(models=models, bystanders=tuple(dict.fromkeys(kinds)))
+            except ValueError as e:
+                raise CliError(str(e)) from e
+            async with rig:
+                return await scan(args.timeout_s, rig.scanner_backend, client_backend=rig.client_backend, **options)
+        return await scan(args.timeout_s, **options)
 
-    found = asyncio.run(run())
-    if not found:
-        print("no dorsi sensors found (are they charged, switched on and near?)")
-        return 1
-    for s in found:
-        print(f"{s.name or '?':12s} {s.address:20s} rssi {s.rssi} dBm  profile {s.profile}")
-    return 0
+    try:
+        found = asyncio.run(run())
+    except SensorUnavailableError as e:
+        raise CliError(str(e)) from e
+    supported = [s for s in found if s.supported]
+    if args.json:
+        print(json.dumps([_found_json(s) for s in found], indent=2))
+    else:
+        print(format_scan(found))
+    return 0 if supported else 1
+
+
+def _found_json(s: Any) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "address": s.address,
+        "rssi_dbm": s.rssi,
+        "supported": s.supported,
+        "profile": s.profile,
+        "model": s.model,
+        "battery_pct": s.battery_pct,
+        "reason": s.unsupported_reason,
+    }
+
+
+def format_scan(found: list[Any]) -> str:
+    """Scan results as lines: supported sensors with model, signal and battery, then the unsupported ones."""
+    supported = [s for s in found if s.supported]
+    lines = []
+    if supported:
+        lines.append("sensors dorsi can use:")
+        for s in supported:
+            battery = "unknown" if s.battery_pct is None else f"{s.battery_pct} %"
+            lines.append(
+                f"  {s.name:12s} {s.address:20s} {s.model}  rssi {s.rssi} dBm  battery {battery}  (profile {s.profile})"
+            )
+    else:
+        lines.append("no supported sensors found (are they charged, switched on, near, and not connected elsewhere?)")
+    others = [s for s in found if not s.supported]
+    if others:
+        lines.append("not supported:")
+        lines += [f"  {s.name:12s} {s.address:20s} not supported: {s.unsupported_reason}" for s in others]
+    return "\n".join(lines)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -272,6 +396,12 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise CliError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
     if not args.emulated and not (args.shin and args.foot):
         raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
+    if args.rate_hz <= 0:
+        raise CliError(f"--rate-hz must be positive, got {args.rate_hz}")
+    models = _emulated_models(args)
+    choose_models: dict[str, Any] = {}
+    if models:
+        choose_models["emulated_models"] = models
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -287,6 +417,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             duration_s=args.duration_s,
             stop=stop,
             log=lambda msg: print(msg, flush=True),
+            **choose_models,
         )
     except (RecordingError, OSError) as e:
         raise CliError(str(e)) from e

@@ -149,6 +149,7 @@ class LiveFeed:
         display_rate_hz: float = 30.0,
         seed: int = 0,
         target_reps: int = 30,
+        emulated_models: Mapping[Role, str] | None = None,
     ) -> None:
         if side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {side!r}")
@@ -157,6 +158,7 @@ class LiveFeed:
             raise ValueError("window_s and display_rate_hz must be > 0")
         self.data_dir = Path(data_dir)
         self.side: Side = side
+        self.emulated_models: dict[Role, str] = dict(emulated_models or {})
         self.shin = shin or EMULATED_NAMES["shin"]
         self.foot = foot or EMULATED_NAMES["foot"]
         self.emulated = emulated
@@ -408,9 +410,11 @@ class LiveFeed:
         rigs = contextlib.AsyncExitStack()
         try:
             if emulated:
-                rig = await rigs.enter_async_context(EmulatedRig(self.seed, self.side))
+                rig = await rigs.enter_async_context(
+                    EmulatedRig(self.seed, self.side, models=self.emulated_models, first=self._exercise)
+                )
                 self._emulated_sensors = dict(rig.sensors)
-                shin_name, foot_name = EMULATED_NAMES["shin"], EMULATED_NAMES["foot"]
+                shin_name, foot_name = rig.names["shin"], rig.names["foot"]
                 source = BleSource(
                     shin=shin_name,
                     foot=foot_name,
@@ -423,7 +427,7 @@ class LiveFeed:
                 source = BleSource(shin=shin_name, foot=foot_name, rate_hz=self.rate_hz)
             self._source = source
             meta = {
-                role: {"name": name, "profile": "dorsi", "rate_hz": self.rate_hz, "emulated": emulated}
+                role: {"name": name, "profile": None, "rate_hz": None, "emulated": emulated}
                 for role, name in (("shin", shin_name), ("foot", foot_name))
             }
             self._recording = (meta, emulated)  # the session folder is made when the first samples arrive
@@ -498,6 +502,9 @@ class LiveFeed:
         t0, t1 = float(block.t_s[0]), float(block.t_s[-1])  # session clock
         if self._recorder is None and self._recording is not None:
             meta, emulated = self._recording
+            if self._source is not None:  # the models and rates are known once connected
+                for role, c in self._source.counters.items():
+                    meta[role].update(profile=c.profile, model=c.model, rate_hz=c.rate_hz)
             self._recorder = Recorder.create(self.data_dir, self.side, meta, demo=emulated)
             with self._lock:
                 exercise = self._exercise

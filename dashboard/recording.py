@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from dashboard.live_feed import LiveFeed
+from sensors.samples import Role
 
 POLL_S = 0.25
 STATUS_INTERVAL_S = 5.0
@@ -31,6 +32,7 @@ def record_session(
     duration_s: float | None,
     stop: threading.Event,
     log: Callable[[str], None],
+    emulated_models: Mapping[Role, str] | None = None,
 ) -> dict[str, Any]:
     """Record one set until `stop` is set or duration_s of streaming has passed; returns what was recorded."""
     feed = LiveFeed(
@@ -41,6 +43,7 @@ def record_session(
         foot=foot,
         emulated=emulated,
         rate_hz=rate_hz,
+        emulated_models=emulated_models,
     )
     seen_event = 0
     streaming_since: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -17,7 +18,9 @@ def rowwise_dot(a: FloatArray, b: FloatArray) -> FloatArray:
     return np.asarray(a[:, 0] * b[0] + a[:, 1] * b[1] + a[:, 2] * b[2])
 
 
-def segment_angles(up: FloatArray, up_ref: FloatArray, axis: FloatArray) -> tuple[FloatArray, FloatArray]:
+def segment_angles(
+    up: FloatArray, up_ref: FloatArray, axis: FloatArray, horizontal_limit_rad: float = math.radians(15.0)
+) -> tuple[FloatArray, FloatArray]:
     """Sagittal and frontal tilt of a segment relative to its neutral stance, from gravity alone.
 
     Parameters
@@ -25,16 +28,24 @@ def segment_angles(up: FloatArray, up_ref: FloatArray, axis: FloatArray) -> tupl
     up : (N, 3) earth up in the sensor frame.
     up_ref : (3,) earth up in the sensor frame in the neutral stance.
     axis : (3,) hinge axis (unit, perpendicular to up_ref, pointing to the person's left).
+    horizontal_limit_rad : how close to horizontal a segment may lie before its roll is unknown, rad.
 
     Returns
     -------
     pitch : (N,) rad, rotation about the hinge axis (+ = shin forward, or toes down), from the components of
         up in the plane perpendicular to the axis.
-    roll : (N,) rad, rotation about the anterior axis (axis x up_ref; + = top of the segment to the right).
+    roll : (N,) rad, rotation about the segment's anterior axis after the pitch (+ = top of the segment to the
+        right; the ISB order: flexion first). NaN where the segment is within horizontal_limit_rad of lying
+        horizontal along its anterior axis: rotation about a vertical axis does not move gravity.
     """
     anterior = np.cross(axis, up_ref)
     u_v = rowwise_dot(up, up_ref)
-    return np.arctan2(-rowwise_dot(up, anterior), u_v), np.arctan2(rowwise_dot(up, axis), u_v)
+    u_s = rowwise_dot(up, axis)
+    pitch = np.arctan2(-rowwise_dot(up, anterior), u_v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roll = np.arctan(u_s / u_v)
+    roll[np.hypot(u_s, u_v) < math.sin(horizontal_limit_rad)] = np.nan
+    return pitch, roll
 
 
 def ankle_angles(

@@ -40,7 +40,7 @@ class StillnessThresholds:
 
     window_s: float = 0.5
     still_s: float = 3.0
-    gyr_std_max_rad_s: float = 0.03
+    gyr_std_max_rad_s: float = 0.06
     gyr_mean_max_rad_s: float = 0.08
     acc_std_max_m_s2: float = 0.25
     acc_norm_tolerance_m_s2: float = 1.0

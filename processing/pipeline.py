@@ -2,75 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from processing.angles import ankle_angles, segment_angles
 from processing.calibration import Calibration, CalibrationDetector, CalibrationError, StillnessThresholds
+from processing.compensation import CompensationDetector
 from processing.events import Event, StepOutput
-from processing.exercises import band_mobilisation, eccentric_drop
+from processing.exercises.base import AngleStream, ExerciseSpec
+from processing.exercises.registry import SPECS, spec
 from processing.grid import GridMerger
 from processing.hinge import HingeFinder
 from processing.orientation import TiltTracker
+from processing.posture import RestArming, SmallTiltAxis
+from processing.segments import N_VALUES, SegmentTrack
 from sensors.samples import ROLES, Role, SampleBlock
 
 FloatArray = NDArray[np.float64]
 Side = Literal["left", "right"]
 
-EXERCISES: tuple[str, ...] = (band_mobilisation.NAME, eccentric_drop.NAME)
+EXERCISES: tuple[str, ...] = tuple(SPECS)
+FOOT_FIRST_EXCURSION_SIGN = +1  # the ankle pump of the calibration protocol: rise onto the toes
+FLAG_OF_COMPENSATION = {"heel_lift": "heel_lifted", "pronation": "foot_rolled_in"}
+FLAGGED_KINDS = ("rep", "hold")
 
-__all__ = [
-    "EXERCISES",
-    "Analysis",
-    "CalibrationError",
-    "Event",
-    "Pipeline",
-    "StepOutput",
-    "analyze",
-    "analyze_sets",
-]
-
-
-class _Analyser(Protocol):
-    reps: list[dict[str, Any]]
-
-    def step(self, t_s: FloatArray, dorsiflexion_rad: FloatArray) -> list[Event]: ...
-
-
-def _exercise(name: str) -> tuple[Role, dict[str, int], _Analyser]:
-    if name == band_mobilisation.NAME:
-        band = band_mobilisation
-        return band.PRIMARY_ROLE, band.FIRST_EXCURSION_SIGN, band.BandMobilisation()
-    if name == eccentric_drop.NAME:
-        drop = eccentric_drop
-        return drop.PRIMARY_ROLE, drop.FIRST_EXCURSION_SIGN, drop.EccentricDrop()
-    raise ValueError(f"unknown exercise {name!r}; supported: {', '.join(EXERCISES)}")
-
-
-@dataclass
-class _Track:
-    """Post-calibration state of one sensor."""
-
-    tracker: TiltTracker
-    finder: HingeFinder
-    up_ref: FloatArray
-    retroactive: bool
-    pending_t: list[FloatArray] = field(default_factory=list)
-    pending_up: list[FloatArray] = field(default_factory=list)
-
-    def angles(self, t_s: FloatArray, up: FloatArray) -> FloatArray:
-        """(N, 2) pitch and roll, rad: zero before the axis applies (never, or before it was found)."""
-        out = np.zeros((len(t_s), 2))
-        axis = self.finder.axis
-        if axis is None:
-            return out
-        applies = np.ones(len(t_s), bool) if self.retroactive else t_s >= (self.finder.found_t_s or 0.0)
-        pitch, roll = segment_angles(up[applies], self.up_ref, axis)
-        out[applies, 0], out[applies, 1] = pitch, roll
-        return out
+__all__ = ["EXERCISES", "CalibrationError", "Event", "Pipeline", "StepOutput"]
 
 
 class Pipeline:
@@ -78,10 +36,12 @@ class Pipeline:
 
     Feed blocks of either sensor in any interleaving (each sensor's blocks in time order, session clock).
     Stages: calibration from the first >= 3 s both sensors stand still (vertical and gyro bias per sensor),
-    vqf 6D inclination per sensor, hinge axis per segment from its first excursion (see processing.hinge),
-    heading-free sagittal and frontal tilts relative to the stance, interpolation of both sensors onto a
-    common grid (output_rate_hz; NaN inside gaps > max_gap_s), ankle angles, and the exercise's analyser.
-    Every decision is taken at a sample defined by the data, so any split into blocks gives the same output.
+    vqf 6D inclination per sensor, hinge axis per segment from its first excursion (the foot's: the ankle
+    pump, rising onto the toes; the shin's: the exercise's first movement; see processing.hinge), heading-free
+    sagittal and frontal tilts relative to the stance, interpolation of both sensors onto a common grid
+    (output_rate_hz; NaN inside gaps > max_gap_s), ankle angles, compensation detectors (heel lift, pronation)
+    for exercises with the foot on the ground, and the exercise's analyser. Every decision is taken at a
+    sample defined by the data, so any split into blocks gives the same output.
 
     Parameters
     ----------
@@ -93,8 +53,8 @@ class Pipeline:
 
     Attributes
     ----------
-    status : human text: "stand still: calibrating", "move your ankle to find its axis", "ready".
-    rep_count : reps counted so far.
+    spec : the exercise's spec (targets, instruction).
+    analyser : the exercise's analyser (its progress() feeds the live view).
     calibration : the calibration once found.
     """
 
@@ -111,12 +71,20 @@ class Pipeline:
             raise ValueError(f"side must be 'left' or 'right', got {side!r}")
         self.exercise = exercise
         self.side: Side = side
-        self._primary, self._signs, self._analyser = _exercise(exercise)
+        self.spec: ExerciseSpec = spec(exercise)
+        self.analyser = self.spec.make()
         self._detector = CalibrationDetector(stillness)
-        self._merger = GridMerger(output_rate_hz, 2, max_gap_s)
-        self._tracks: dict[Role, _Track] = {}
+        self._merger = GridMerger(output_rate_hz, N_VALUES, max_gap_s)
+        self._tracks: dict[Role, SegmentTrack] = {}
         self._last_t: dict[Role, float] = {r: -np.inf for r in ROLES}
         self._ready = False
+        self._compensations = (
+            [CompensationDetector("heel_lift"), CompensationDetector("pronation")] if self.spec.foot_on_ground else []
+        )
+        self._arming = RestArming()
+        self._shin_lean: SmallTiltAxis | None = None
+        self._episodes: list[tuple[float, dict[str, Any]]] = []
+        self._gaps: list[list[float]] = []  # [start_s, end_s] of sensor gaps on the grid; end inf while open
 
     @property
     def calibration(self) -> Calibration | None:
@@ -128,14 +96,17 @@ class Pipeline:
         """What the person should do now, or "ready"."""
         if self.calibration is None:
             return "stand still: calibrating"
-        if not self._ready:
-            return "move your ankle to find its axis"
+        foot, primary = self._tracks["foot"].finder, self._tracks[self.spec.primary_role].finder
+        if foot.axis is None and (self.spec.primary_role == "foot" or foot.excursion_t_s is None):
+            return "rise onto your toes once and come back down (finds the foot's axis)"
+        if primary.axis is None:
+            return "start the exercise: its first movement finds the shin's axis"
         return "ready"
 
     @property
     def rep_count(self) -> int:
-        """Reps counted so far."""
-        return len(self._analyser.reps)
+        """Reps, holds, circles or attempts counted so far toward the target."""
+        return int(self.analyser.progress().get("count", 0))
 
     def step(self, block: SampleBlock) -> StepOutput:
         """Process one block of one sensor; return the angles and events this completes."""
@@ -162,44 +133,43 @@ class Pipeline:
         return out
 
     def finish(self) -> StepOutput:
-        """End of the recording: nothing is pending beyond the last sample both sensors reached."""
-        return StepOutput.empty()
+        """End of the recording: release samples still held for an undecided axis (their angles stay zero)."""
+        if not self._ready:
+            return StepOutput.empty()
+        for r, tr in self._tracks.items():
+            if tr.pending_t:
+                self._merger.push(r, *tr.release())
+        return self._emit()
 
     def _start_tracks(self, cal: Calibration) -> None:
+        signs = {"shin": self.spec.shin_first_excursion_sign, "foot": FOOT_FIRST_EXCURSION_SIGN}
         for r in ROLES:
             sc = cal.sensors[r]
-            self._tracks[r] = _Track(
+            self._tracks[r] = SegmentTrack(
                 TiltTracker(sc.rate_hz, sc.gyr_bias_rad_s),
-                HingeFinder(sc.up, self._signs[r]),
+                HingeFinder(sc.up, signs[r]),
                 sc.up,
-                retroactive=r == self._primary,
+                retroactive=r == self.spec.primary_role,
             )
+        self._shin_lean = SmallTiltAxis(cal.sensors["shin"].up, self.spec.shin_first_excursion_sign)
 
     def _track_samples(self, role: Role, t: FloatArray, acc: FloatArray, gyr: FloatArray) -> list[Event]:
         tr = self._tracks[role]
-        up, gyr_unbiased = tr.tracker.update(t, acc, gyr)
+        up, rate, found = tr.update(t, acc, gyr)
         events: list[Event] = []
-        if tr.finder.update(t, up, gyr_unbiased) is not None:
+        if found:
             assert tr.finder.axis is not None and tr.finder.found_t_s is not None
-            events.append(
-                Event(
-                    "axis_found",
-                    tr.finder.found_t_s,
-                    {"role": role, "axis": tuple(float(a) for a in tr.finder.axis)},
-                )
-            )
-        if self._ready:
-            self._merger.push(role, t, tr.angles(t, up))
+            axis = tuple(float(a) for a in tr.finder.axis)
+            events.append(Event("axis_found", tr.finder.found_t_s, {"role": role, "axis": axis}))
+        if self._ready and not tr.deciding and not tr.pending_t:
+            self._merger.push(role, t, tr.values(t, up, rate))
             return events
-        tr.pending_t.append(t)
-        tr.pending_up.append(up)
-        if self._tracks[self._primary].finder.axis is not None:
+        tr.hold(t, up, rate)
+        if self._tracks[self.spec.primary_role].finder.axis is not None:
             self._ready = True
             for r, other in self._tracks.items():
-                if other.pending_t:
-                    pt, pu = np.concatenate(other.pending_t), np.concatenate(other.pending_up)
-                    self._merger.push(r, pt, other.angles(pt, pu))
-                other.pending_t, other.pending_up = [], []
+                if other.pending_t and not other.deciding:
+                    self._merger.push(r, *other.release())
         return events
 
     def _emit(self) -> StepOutput:
@@ -207,141 +177,76 @@ class Pipeline:
         if len(t) == 0:
             return StepOutput.empty()
         shin, foot = vals["shin"], vals["foot"]
+        foot_tr = self._tracks["foot"]
+        self._arming.update(t, foot_tr.finder.found_t_s, foot[:, 0], foot[:, 1])
+        self._add_shin_lean(t, shin)
         df, inv = ankle_angles(shin[:, 0], shin[:, 1], foot[:, 0], foot[:, 1], self.side)
-        return StepOutput(t, df, inv, self._analyser.step(t, df))
+        side_sign = 1.0 if self.side == "right" else -1.0
+        stream = AngleStream(t, df, inv, shin[:, 0], foot[:, 0], -side_sign * foot[:, 1], shin[:, 2], foot[:, 2])
+        events: list[Event] = []
+        armed = self._arming.armed_t_s
+        if armed is not None and self._compensations:
+            first = int(np.searchsorted(t, armed, side="left"))
+            for det in self._compensations:
+                events += det.step(stream.slice(first, len(t)))
+        for e in events:
+            if e.kind == "compensation_started":
+                self._episodes.append((e.t_s, {"kind": e.data["kind"], "start_s": e.data["start_s"]}))
+            elif e.kind == "compensation":
+                for _, ep in self._episodes:
+                    if ep["kind"] == e.data["kind"] and ep["start_s"] == e.data["start_s"]:
+                        ep["end_s"] = e.data["end_s"]
+        self._note_gaps(t, df)
+        exercise_events = self.analyser.step(stream)
+        self._flag(exercise_events)
+        return StepOutput(t, df, inv, sorted(events + exercise_events, key=lambda e: e.t_s))
 
+    def _add_shin_lean(self, t: FloatArray, shin: FloatArray) -> None:
+        """Shin pitch and roll (in place) where its hinge axis does not apply, from its small-lean axis."""
+        lean, shin_tr = self._shin_lean, self._tracks["shin"]
+        rest = ~shin_tr.applies(t)
+        if lean is None or not rest.any():
+            return
+        lean.update(t[rest], shin[rest, 3:], self._arming.armed_t_s)
+        if lean.axis is None or lean.since_s is None:
+            return
+        use = rest & (t >= lean.since_s) & np.all(np.isfinite(shin[:, 3:]), axis=1)
+        if use.any():
+            up = shin[use, 3:] / np.linalg.norm(shin[use, 3:], axis=1)[:, None]
+            shin[use, 0], shin[use, 1] = segment_angles(up, shin_tr.up_ref, lean.axis)
 
-@dataclass
-class Analysis:
-    """Result of analysing a whole recording.
+    def _note_gaps(self, t: FloatArray, df: FloatArray) -> None:
+        missing = ~np.isfinite(df)
+        if self._gaps and self._gaps[-1][1] == np.inf and not missing[0]:
+            self._gaps[-1][1] = float(t[0])
+        edges = np.flatnonzero(np.diff(missing.astype(np.int8)))
+        if missing[0] and not (self._gaps and self._gaps[-1][1] == np.inf):
+            self._gaps.append([float(t[0]), np.inf])
+        for i in edges:
+            if missing[i + 1]:
+                self._gaps.append([float(t[i + 1]), np.inf])
+            else:
+                self._gaps[-1][1] = float(t[i + 1])
 
-    Attributes
-    ----------
-    t_s : (N,) output grid, s.
-    dorsiflexion_rad, inversion_rad : (N,) rad (NaN in gaps).
-    events : every event, in time order.
-    calibration : (start_s, end_s) of the neutral stance, or None.
-    reps : the "rep" events' data, in order.
-    holds : for exercises with holds: start_s, end_s, duration_s, mean_dorsiflexion_rad.
-    max_dorsiflexion_rad : largest dorsiflexion of the recording (NaN if none).
-    exercise, side : what was analysed.
-    """
-
-    t_s: FloatArray
-    dorsiflexion_rad: FloatArray
-    inversion_rad: FloatArray
-    events: list[Event]
-    calibration: tuple[float, float] | None
-    reps: list[dict[str, Any]]
-    holds: list[dict[str, float]]
-    max_dorsiflexion_rad: float
-    exercise: str = ""
-    side: str = "right"
-
-    @property
-    def rep_count(self) -> int:
-        """Number of reps."""
-        return len(self.reps)
-
-
-def analyze_sets(
-    blocks: dict[Role, SampleBlock], exercise: str, side: Side, sets_s: list[tuple[float, float]]
-) -> Analysis:
-    """Analyse each set (start_s, end_s) on its own, as the live view does (a new calibration per set), and join.
-
-    Raises CalibrationError naming the set that could not be calibrated.
-    """
-    parts = []
-    for i, (start_s, end_s) in enumerate(sets_s, 1):
-        window = {r: blocks[r].window(start_s, end_s) for r in ROLES}
-        try:
-            parts.append(analyze(window, exercise, side))
-        except (CalibrationError, ValueError) as e:
-            raise CalibrationError(f"set {i} ({start_s:.1f}-{end_s:.1f} s): {e}") from e
-    if not parts:
-        raise ValueError("no set to analyse")
-    maxima = [p.max_dorsiflexion_rad for p in parts if np.isfinite(p.max_dorsiflexion_rad)]
-    return Analysis(
-        np.concatenate([p.t_s for p in parts]),
-        np.concatenate([p.dorsiflexion_rad for p in parts]),
-        np.concatenate([p.inversion_rad for p in parts]),
-        [e for p in parts for e in p.events],
-        parts[0].calibration,
-        [r for p in parts for r in p.reps],
-        [h for p in parts for h in p.holds],
-        max(maxima) if maxima else float("nan"),
-        exercise,
-        side,
-    )
-
-
-def concat_outputs(outputs: list[StepOutput]) -> StepOutput:
-    """Join the outputs of consecutive steps into one."""
-    return StepOutput(
-        np.concatenate([np.zeros(0)] + [o.t_s for o in outputs]),
-        np.concatenate([np.zeros(0)] + [o.dorsiflexion_rad for o in outputs]),
-        np.concatenate([np.zeros(0)] + [o.inversion_rad for o in outputs]),
-        [e for o in outputs for e in o.events],
-    )
-
-
-def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right") -> Analysis:
-    """Analyse a whole recording with the streaming pipeline (one step per sensor, then finish).
-
-    Parameters
-    ----------
-    blocks : per role, all samples of that sensor (session clock); both roles are required.
-    exercise : one of EXERCISES.
-    side : "left" or "right".
-
-    Raises
-    ------
-    CalibrationError : no >= 3 s neutral stance, or no movement to find the ankle's axis (the message says
-        what to do). A stance found after a failed attempt is used, as the live pipeline does.
-    """
-    missing = [r for r in ROLES if r not in blocks or len(blocks[r]) == 0]
-    if missing:
-        raise ValueError(f"no samples of the {' and '.join(missing)} sensor; dorsi needs both shin and foot")
-    pipe = Pipeline(exercise, side)
-    out = concat_outputs([pipe.step(blocks[r]) for r in ROLES] + [pipe.finish()])
-    cal = pipe.calibration
-    if cal is None:
-        failed = [e for e in out.events if e.kind == "calibration_failed"]
-        detail = failed[0].data["reason"] if failed else "the sensors never stood still for 3 s"
-        raise CalibrationError(
-            f"no neutral stance in the recording ({detail}); record again starting with "
-            "3 s standing still, shin vertical and foot flat"
-        )
-    primary = _exercise(exercise)[0]
-    if not any(e.kind == "axis_found" and e.data.get("role") == primary for e in out.events):
-        failed = [e.data["reason"] for e in out.events if e.kind == "calibration_failed" and e.t_s < cal.end_s]
-        before = f"calibration failed first ({failed[0]}); " if failed else ""
-        raise CalibrationError(
-            f"{before}the ankle's axis was never found: after the stance at {cal.start_s:.1f}-{cal.end_s:.1f} s "
-            f"the {primary} did not move as in a {exercise} set (a tilt of at least 8 deg); "
-            "is this the right exercise?"
-        )
-    reps = [e.data for e in out.events if e.kind == "rep"]
-    holds = [
-        {
-            "start_s": float(r["hold_start_s"]),
-            "end_s": float(r["hold_end_s"]),
-            "duration_s": float(r["hold_s"]),
-            "mean_dorsiflexion_rad": float(r["mean_hold_dorsiflexion_rad"]),
-        }
-        for r in reps
-        if "hold_s" in r
-    ]
-    finite = out.dorsiflexion_rad[np.isfinite(out.dorsiflexion_rad)]
-    return Analysis(
-        out.t_s,
-        out.dorsiflexion_rad,
-        out.inversion_rad,
-        out.events,
-        (cal.start_s, cal.end_s),
-        reps,
-        holds,
-        float(finite.max()) if finite.size else float("nan"),
-        exercise,
-        side,
-    )
+    def _flag(self, events: list[Event]) -> None:
+        """Mark reps and holds during which a compensation was recognised (and had not ended before them), or
+        during which a sensor's data was missing ("data_gap": the peak or the hold may not be what happened)."""
+        for e in events:
+            if e.kind not in FLAGGED_KINDS:
+                continue
+            # only what was known when the event was decided (e.t_s), so that any split gives the same flags
+            start, end = float(e.data["start_s"]), min(float(e.data["end_s"]), e.t_s)
+            flags = list(e.data.get("flags", []))
+            if "data_gap" not in flags and any(g0 <= end and g1 >= start for g0, g1 in self._gaps):
+                flags.append("data_gap")
+            for seen_t, ep in self._episodes:
+                ended = ep.get("end_s")
+                if seen_t <= end and (ended is None or ended >= start):
+                    flag = FLAG_OF_COMPENSATION[ep["kind"]]
+                    if flag not in flags:
+                        flags.append(flag)
+            e.data["flags"] = flags
+        if events:
+            horizon = events[-1].t_s - 600.0
+            self._episodes = [(s, ep) for s, ep in self._episodes if ep.get("end_s") is None or ep["end_s"] > horizon]
+            self._gaps = [g for g in self._gaps if g[1] > horizon]

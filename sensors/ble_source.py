@@ -1,4 +1,7 @@
-"""Live samples from two dorsi sensors over BLE (real or emulated): scan, connect, stream, reconnect."""
+"""Live samples from a shin and a foot sensor over BLE (real or emulated): scan, connect, stream, reconnect.
+
+Any supported model per role (dorsi, WitMotion, Movella DOT; `sensors.profiles.registry`), each at its own rate.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -17,7 +20,8 @@ from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.exc import BleakError
 
 from sensors.clock import ClockAligner
-from sensors.profiles import dorsi
+from sensors.profiles import dorsi, registry
+from sensors.profiles.base import Advertised, BatteryQuery, BatteryRead, DeviceProfile, GattWrite, StreamDecoder
 from sensors.samples import ROLES, Role, SampleBlock
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,7 @@ EventKind = Literal["connected", "disconnected", "reconnected", "gap", "sensor_r
 _T = TypeVar("_T")
 
 CHECK_SENSOR = "switched on, charged, in range and not connected to another device (e.g. a phone app)?"
+UNSUPPORTED_GRACE_S = 1.0  # how long to look for a supported device sharing the name of an unsupported one
 
 
 class SensorUnavailableError(BleakError):
@@ -40,24 +45,39 @@ class SensorConnectionError(SensorUnavailableError):
     """A sensor was found but connecting to it or setting it up failed (the cause is chained)."""
 
 
+class SensorNotSupportedError(SensorUnavailableError):
+    """The device asked for is not a supported sensor (the message says what it looks like)."""
+
+
 @dataclass(frozen=True)
 class FoundSensor:
-    """A sensor seen while scanning.
+    """A sensor seen while scanning: a supported one, or an IMU-looking device that is not supported.
 
     Attributes
     ----------
-    name : advertised name.
+    name : advertised name (the address when it advertises none).
     address : Bluetooth address (a UUID on macOS).
     rssi : signal strength, dBm.
-    profile : device profile name ("dorsi").
+    profile : device profile name ("dorsi", "witmotion", "movella_dot"), or None when not supported.
     device : bleak's handle, to connect without scanning again.
+    model : the sensor model in words, or None when not supported.
+    battery_pct : battery level, percent, when it was read (None: unknown).
+    unsupported_reason : why a device that looks like an IMU is not supported, or None.
     """
 
     name: str
     address: str
     rssi: int
-    profile: str
+    profile: str | None
     device: BLEDevice | None = field(default=None, compare=False, repr=False)
+    model: str | None = None
+    battery_pct: int | None = None
+    unsupported_reason: str | None = None
+
+    @property
+    def supported(self) -> bool:
+        """True for a sensor dorsi can stream."""
+        return self.profile is not None
 
 
 @dataclass
@@ -74,6 +94,9 @@ class SensorCounters:
     connected: bool = False
     battery_pct: int | None = None
     rssi: int | None = None
+    profile: str | None = None
+    model: str | None = None
+    rate_hz: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +116,49 @@ class SourceEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _profile_of(name: str | None, adv: AdvertisementData) -> str | None:
-    return dorsi.PROFILE_NAME if dorsi.is_dorsi_advertisement(name, list(adv.service_uuids)) else None
+def advertised(device: BLEDevice, adv: AdvertisementData) -> Advertised:
+    """What an advertisement says about a device, as the profiles read it."""
+    return Advertised(
+        name=adv.local_name or device.name,
+        service_uuids=tuple(u.lower() for u in adv.service_uuids),
+        manufacturer_ids=tuple(adv.manufacturer_data),
+    )
+
+
+async def _write(client: BleakClient, step: GattWrite) -> None:
+    await client.write_gatt_char(step.uuid, step.data, response=step.response)
+    if step.pause_s:
+        await asyncio.sleep(step.pause_s)
+
+
+async def read_battery(client: BleakClient, profile: DeviceProfile, timeout_s: float = 1.0) -> int | None:
+    """The battery level of a connected sensor, percent, or None when the profile has no cheap way to it.
+
+    A `BatteryQuery` subscribes to the sample notifications for the reply (at most `timeout_s`) and
+    unsubscribes again.
+    """
+    battery = profile.battery
+    if isinstance(battery, BatteryRead):
+        return battery.parse(bytes(await client.read_gatt_char(battery.uuid)))
+    if not isinstance(battery, BatteryQuery):
+        return None
+    reply: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def on_notify(_char: object, data: bytearray) -> None:
+        pct = battery.parse_reply(bytes(data))
+        if pct is not None and not reply.done():
+            reply.set_result(pct)
+
+    await client.start_notify(profile.notify_uuid, on_notify)
+    try:
+        await _write(client, battery.request)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                return await reply
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            await client.stop_notify(profile.notify_uuid)
 
 
 async def _to_the_end(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -114,39 +178,132 @@ async def _to_the_end(coro: Coroutine[Any, Any, _T]) -> _T:
         raise
 
 
-async def scan(timeout_s: float = 5.0, backend: type[BaseBleakScanner] | None = None) -> list[FoundSensor]:
-    """Scan for `timeout_s` and return the supported sensors seen, strongest signal first."""
-    scanner = BleakScanner(backend=backend)
-    await scanner.start()
+async def scan(
+    timeout_s: float = 5.0,
+    backend: type[BaseBleakScanner] | None = None,
+    *,
+    client_backend: type[BaseBleakClient] | None = None,
+    probe: bool = False,
+    include_unsupported: bool = False,
+    connect_timeout_s: float = 5.0,
+) -> list[FoundSensor]:
+    """Scan for `timeout_s` and return the sensors seen: supported ones first, strongest signal first.
+
+    Parameters
+    ----------
+    timeout_s : how long to listen, s.
+    backend, client_backend : bleak backend classes; None for the platform's.
+    probe : connect to each supported sensor, one after the other, to read its battery, and to devices whose
+        advertisement does not say what they are but may be supported (a WitMotion-style name without a
+        service list) to look at their GATT services. A sensor that cannot be reached keeps battery None.
+    include_unsupported : also return IMU-looking devices that are not supported, with the reason.
+    connect_timeout_s : timeout of one probe connect, s.
+
+    Raises
+    ------
+    SensorUnavailableError
+        When scanning itself fails (no Bluetooth adapter, Bluetooth off, no permission); the cause is chained.
+    """
     try:
-        await asyncio.sleep(timeout_s)
-    finally:
-        await scanner.stop()
+        scanner = BleakScanner(backend=backend)
+        await scanner.start()
+        try:
+            await asyncio.sleep(timeout_s)
+        finally:
+            await scanner.stop()
+    except Exception as error:
+        detail = str(error) or type(error).__name__
+        raise SensorUnavailableError(
+            f"scanning failed ({detail}): is Bluetooth present, switched on and usable by this program?"
+        ) from error
     found = []
     for device, adv in scanner.discovered_devices_and_advertisement_data.values():
-        name = adv.local_name or device.name
-        profile = _profile_of(name, adv)
-        if profile is not None:
-            found.append(FoundSensor(name or device.address, device.address, adv.rssi, profile, device))
-    return sorted(found, key=lambda f: -f.rssi)
+        seen = advertised(device, adv)
+        verdict = registry.classify(seen)
+        profile, battery, reason = verdict.profile, None, verdict.unsupported_reason
+        if probe and (profile is not None or verdict.may_be is not None):
+            profile, battery = await _probe(device, profile, client_backend, connect_timeout_s)
+            if profile is not None:
+                reason = None
+        if profile is None and (reason is None or not include_unsupported):
+            continue
+        found.append(
+            FoundSensor(
+                seen.name or device.address,
+                device.address,
+                adv.rssi,
+                None if profile is None else profile.name,
+                device,
+                None if profile is None else profile.model,
+                battery,
+                reason,
+            )
+        )
+    return sorted(found, key=lambda f: (not f.supported, -f.rssi, f.name))
+
+
+async def _probe(
+    device: BLEDevice, profile: DeviceProfile | None, client_backend: type[BaseBleakClient] | None, timeout_s: float
+) -> tuple[DeviceProfile | None, int | None]:
+    """Connect to a device found by a scan: its profile (from GATT when not known) and battery level."""
+    client = BleakClient(device, timeout=timeout_s, backend=client_backend)
+    try:
+        await _to_the_end(client.connect())
+        if profile is None:
+            profile = registry.profile_for_services(s.uuid for s in client.services)
+        if profile is None:
+            return None, None
+        return profile, await read_battery(client, profile)
+    except Exception as error:  # the scan goes on: this sensor's battery stays unknown
+        log.info("scan: could not probe %s: %s", device.address, error)
+        return profile, None
+    finally:
+        with contextlib.suppress(Exception):
+            await client.disconnect()
 
 
 class _Link:
-    """State of one sensor: its client, queue, decoder, clock and counters."""
+    """State of one sensor: its client, queue, profile, decoder, clock and counters."""
 
-    def __init__(self, role: Role, wanted: str) -> None:
+    def __init__(self, role: Role, wanted: str, requested_rate_hz: float) -> None:
         self.role: Role = role
         self.wanted = wanted
+        self.requested_rate_hz = requested_rate_hz
         self.queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-        self.decoder = dorsi.StreamDecoder(role)
+        self.profile: DeviceProfile | None = None
+        self.rate_hz: int | None = None
+        self.decoder: StreamDecoder | None = None
         self.clock = ClockAligner()
         self.counters = SensorCounters()
         self.client: BleakClient | None = None
         self.device: BLEDevice | None = None
+        self.advertised: Advertised | None = None
         self.last_seq: int | None = None
         self.last_t_s: float | None = None
         self.reconnect_task: asyncio.Task[None] | None = None
         self.unprocessable = 0
+        # a name that says the model (dorsi-...) sets it up at once; others once their advertisement is seen
+        named = registry.classify(Advertised(name=wanted)).profile
+        if named is not None:
+            self.use(named)
+
+    def use(self, profile: DeviceProfile) -> None:
+        """Stream with `profile` at its rate closest to the requested one (decoder kept when unchanged)."""
+        rate_hz = profile.rate_for(self.requested_rate_hz)
+        if profile is self.profile and rate_hz == self.rate_hz and self.decoder is not None:
+            return
+        if rate_hz != self.requested_rate_hz:
+            log.info(
+                "%s: a %s streams at %d Hz (asked %g Hz)",
+                self.describe(),
+                profile.model,
+                rate_hz,
+                self.requested_rate_hz,
+            )
+        self.profile, self.rate_hz = profile, rate_hz
+        self.decoder = profile.new_decoder(self.role, rate_hz)
+        self.clock = ClockAligner(max_drift_ppm=profile.clock_max_drift_ppm)
+        self.counters.profile, self.counters.model, self.counters.rate_hz = profile.name, profile.model, rate_hz
 
     def matches(self, device: BLEDevice, adv: AdvertisementData) -> bool:
         name = adv.local_name or device.name
@@ -161,8 +318,11 @@ class BleSource:
 
     Parameters
     ----------
-    shin, foot : advertised name (or address) of each sensor.
-    rate_hz : output rate to request (one of dorsi.SUPPORTED_RATES_HZ).
+    shin, foot : advertised name (or address) of each sensor, of any supported model (recognised from its
+        advertisement, or from its GATT services once connected).
+    rate_hz : output rate to request, Hz, for both sensors or per role. Each sensor streams at the rate its
+        model supports closest to it (a DOT asked for 100 Hz streams at 60 Hz); `counters[role].rate_hz`
+        says which.
     scanner_backend, client_backend : bleak backend classes; None for the platform's (real hardware).
     scan_timeout_s : how long to look for the sensors at start.
     connect_timeout_s : timeout of one connect (with service discovery).
@@ -172,9 +332,10 @@ class BleSource:
 
     Errors: a sensor that cannot be found, reached or set up at start makes `start()` (and so `stream()`)
     raise a `SensorUnavailableError`, a `bleak.exc.BleakError` subclass whose message names the sensor and
-    what to check: `SensorNotFoundError` (it did not advertise) or `SensorConnectionError` (connecting or
-    setting it up failed, timeouts included; the cause is chained). Scanning itself failing (Bluetooth off or
-    missing) also raises a BleakError: bleak's own, or a `SensorUnavailableError` wrapping anything else.
+    what to check: `SensorNotFoundError` (it did not advertise), `SensorNotSupportedError` (it is not a
+    supported model) or `SensorConnectionError` (connecting or setting it up failed, timeouts included; the
+    cause is chained). Scanning itself failing (Bluetooth off or missing) also raises a BleakError: bleak's
+    own, or a `SensorUnavailableError` wrapping anything else.
     So catching `BleakError` is enough to report a missing or unreachable sensor without a traceback. Once
     streaming, link losses are not errors: they show up as events and the source reconnects.
 
@@ -187,7 +348,7 @@ class BleSource:
         self,
         shin: str,
         foot: str,
-        rate_hz: int = dorsi.DEFAULT_RATE_HZ,
+        rate_hz: int | Mapping[Role, int] = dorsi.DEFAULT_RATE_HZ,
         scanner_backend: type[BaseBleakScanner] | None = None,
         client_backend: type[BaseBleakClient] | None = None,
         *,
@@ -195,14 +356,18 @@ class BleSource:
         connect_timeout_s: float = 10.0,
         session_start_monotonic_s: float | None = None,
     ) -> None:
-        if rate_hz not in dorsi.SUPPORTED_RATES_HZ:
-            raise ValueError(f"rate {rate_hz} Hz not supported; choose one of {dorsi.SUPPORTED_RATES_HZ}")
+        rates = {r: rate_hz for r in ROLES} if isinstance(rate_hz, int) else {r: rate_hz[r] for r in ROLES}
+        if any(not r > 0 for r in rates.values()):
+            raise ValueError(f"rates must be positive, got {rates}")
         self.rate_hz = rate_hz
         self.scanner_backend = scanner_backend
         self.client_backend = client_backend
         self.scan_timeout_s = scan_timeout_s
         self.connect_timeout_s = connect_timeout_s
-        self._links: dict[Role, _Link] = {"shin": _Link("shin", shin), "foot": _Link("foot", foot)}
+        self._links: dict[Role, _Link] = {
+            "shin": _Link("shin", shin, rates["shin"]),
+            "foot": _Link("foot", foot, rates["foot"]),
+        }
         self.counters: dict[Role, SensorCounters] = {r: self._links[r].counters for r in ROLES}
         self._out: asyncio.Queue[SampleBlock | SourceEvent | None] = asyncio.Queue()
         self._connect_lock = asyncio.Lock()
@@ -226,16 +391,42 @@ class BleSource:
         self._out.put_nowait(item)
 
     async def _find(self, links: list[_Link], timeout_s: float) -> None:
-        """Scan until every link in `links` has a device, or the timeout; sets link.device and rssi."""
+        """Scan until every link in `links` has a device, or the timeout; sets link.device and rssi.
+
+        When several devices match a name (two DOTs left with their default tag "Movella DOT", one of them a
+        look-alike), a device whose advertisement says it is not supported is taken only if no other match
+        shows up within `UNSUPPORTED_GRACE_S`: then connecting reports why it is not supported.
+        """
         done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        fallback_since: dict[Role, float] = {}  # links holding a device that looks unsupported, since when
+
+        def settled() -> None:
+            now = loop.time()
+            if all(
+                link.device is not None
+                and (link.role not in fallback_since or now - fallback_since[link.role] >= UNSUPPORTED_GRACE_S)
+                for link in links
+            ):
+                done.set()
 
         def on_adv(device: BLEDevice, adv: AdvertisementData) -> None:
             for link in links:
-                if link.device is None and link.matches(device, adv):
-                    link.device = device
-                    link.counters.rssi = adv.rssi
-            if all(link.device is not None for link in links):
-                done.set()
+                keep_looking = link.device is None or link.role in fallback_since
+                if not keep_looking or not link.matches(device, adv):
+                    continue
+                seen = advertised(device, adv)
+                verdict = registry.classify(seen)
+                unsupported = verdict.unsupported_reason is not None and verdict.may_be is None
+                if unsupported and link.device is not None:
+                    continue
+                link.device, link.advertised, link.counters.rssi = device, seen, adv.rssi
+                if unsupported:
+                    fallback_since[link.role] = loop.time()
+                    loop.call_later(UNSUPPORTED_GRACE_S, settled)
+                else:
+                    fallback_since.pop(link.role, None)
+            settled()
 
         scanner = BleakScanner(on_adv, backend=self.scanner_backend)
         try:
@@ -248,7 +439,7 @@ class BleSource:
             await scanner.stop()
 
     async def _connect(self, link: _Link) -> None:
-        """Connect one sensor, request the rate, read the battery, subscribe, start streaming.
+        """Connect one sensor, identify its model, configure the rate, read the battery, subscribe, start.
 
         Cancelled half-way, it waits for a pending connect to end (bounded by the connect timeout) and
         disconnects: nothing it started outlives it.
@@ -263,15 +454,22 @@ class BleSource:
             )
             try:
                 await _to_the_end(client.connect())
-                await client.write_gatt_char(dorsi.CONTROL_UUID, dorsi.cmd_set_rate(self.rate_hz), response=True)
-                battery = await client.read_gatt_char(dorsi.BATTERY_LEVEL_UUID)
-                link.counters.battery_pct = battery[0] if battery else None
+                link.use(self._identify(link, client))
+                profile, rate_hz = link.profile, link.rate_hz
+                assert profile is not None and rate_hz is not None
+                for step in profile.configure(rate_hz):
+                    await _write(client, step)
+                if isinstance(profile.battery, BatteryRead):
+                    link.counters.battery_pct = await read_battery(client, profile)
 
                 def on_notify(_char: object, data: bytearray) -> None:
                     link.queue.put_nowait((time.monotonic() - self._t0, bytes(data)))
 
-                await client.start_notify(dorsi.SAMPLES_UUID, on_notify)
-                await client.write_gatt_char(dorsi.CONTROL_UUID, dorsi.cmd_start(), response=True)
+                await client.start_notify(profile.notify_uuid, on_notify)
+                for step in profile.start(rate_hz):
+                    await _write(client, step)
+                if isinstance(profile.battery, BatteryQuery):
+                    await _write(client, profile.battery.request)  # the reply comes with the samples
             except BaseException:
                 try:
                     await client.disconnect()
@@ -280,6 +478,15 @@ class BleSource:
                 raise
             link.client = client
             link.counters.connected = True
+
+    def _identify(self, link: _Link, client: BleakClient) -> DeviceProfile:
+        """The model of a connected sensor: from its advertisement, else from its GATT services."""
+        verdict = registry.classify(link.advertised or Advertised(name=link.wanted))
+        profile = verdict.profile or registry.profile_for_services(s.uuid for s in client.services)
+        if profile is None:
+            what = verdict.unsupported_reason or "it serves none of the dorsi, WitMotion or Movella DOT services"
+            raise SensorNotSupportedError(f"the {link.describe()} is not a supported sensor: {what}")
+        return profile
 
     def _on_disconnected(self, link: _Link, client: BleakClient) -> None:
         if self._stopping or link.client is not client:
@@ -312,6 +519,11 @@ class BleSource:
             self._emit(SourceEvent(link.role, "reconnected", self.now_s(), {"name": link.wanted, "attempts": attempt}))
             return
 
+    @property
+    def rates_hz(self) -> dict[Role, int | None]:
+        """Rate each sensor streams at, Hz (None before its model is known)."""
+        return {role: link.rate_hz for role, link in self._links.items()}
+
     async def _consume(self, link: _Link) -> None:
         """Process one sensor's notifications as they arrive (until cancelled by `stop()`)."""
         while True:
@@ -322,11 +534,16 @@ class BleSource:
         """Decode one notification, check sequence numbers, align clocks and emit its blocks."""
         c = link.counters
         try:
-            marked = link.decoder.feed_marking_restarts(data)
+            if link.decoder is None:
+                raise RuntimeError("a notification from a sensor whose model is not known yet")
+            packets_before = link.decoder.packets
+            marked = link.decoder.feed_marking_restarts(data, arrival_s)
+            c.packets += link.decoder.packets - packets_before
             c.malformed = link.decoder.malformed + link.unprocessable
+            if link.decoder.battery_pct is not None:
+                c.battery_pct = link.decoder.battery_pct
             if not marked:
                 return
-            c.packets += len(marked)
             # the blocks after a restart are on a new sensor clock: fit and map each run separately
             runs: list[tuple[dict[str, int] | None, list[SampleBlock]]] = []
             for block, restart in marked:
@@ -342,7 +559,7 @@ class BleSource:
                     self._accept(link, block, restart if i == 0 else None)
         except Exception:  # one bad notification must never end the stream
             link.unprocessable += 1
-            c.malformed = link.decoder.malformed + link.unprocessable
+            c.malformed = link.unprocessable + (0 if link.decoder is None else link.decoder.malformed)
             log.exception("%s: notification %s could not be processed", link.describe(), data.hex())
 
     def _accept(self, link: _Link, block: SampleBlock, restart: dict[str, int] | None = None) -> None:
@@ -422,6 +639,8 @@ class BleSource:
         for link in links:
             try:
                 await self._connect(link)
+            except SensorNotSupportedError:
+                raise
             except Exception as error:
                 raise SensorConnectionError(
                     f"could not connect to the {link.describe()} ({str(error) or type(error).__name__}): "
@@ -471,9 +690,8 @@ class BleSource:
             client, link.client = link.client, None
             if client is not None and client.is_connected:
                 try:
-                    await asyncio.wait_for(
-                        client.write_gatt_char(dorsi.CONTROL_UUID, dorsi.cmd_stop(), response=True), 2.0
-                    )
+                    for step in [] if link.profile is None else link.profile.stop():
+                        await asyncio.wait_for(_write(client, step), 2.0)
                 except Exception as error:
                     log.info("%s: stop command failed: %s", link.describe(), error)
                 try:

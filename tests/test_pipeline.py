@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from processing.calibration import CalibrationError
-from processing.pipeline import EXERCISES, Analysis, Pipeline, StepOutput, analyze, concat_outputs
+from processing.analysis import Analysis, analyze, concat_outputs
+from processing.pipeline import Pipeline, StepOutput
+
+EXERCISES = ("band_mobilisation", "eccentric_drop")  # the rep exercises these end-to-end checks were written for
 from sensors.samples import SampleBlock
 from sensors.simulator import SimulatedSession, simulate
 
-DF_RMSE_MAX_DEG = 1.5
+DF_RMSE_MAX_DEG = 2.0  # the worst-case target of the measurement issue
 INV_RMSE_MAX_DEG = 3.0  # inversion coupled with dorsiflexion is partly absorbed into the hinge axis
 PEAK_ERROR_MAX_DEG = 2.0
 DURATION_ERROR_MAX_S = 0.5
@@ -162,10 +165,16 @@ def test_status_and_events_as_the_session_unfolds() -> None:
                 assert e.t_s <= float(b.t_s[-1]) + 0.02
     statuses = [st for st, _ in seen]
     assert statuses[0] == "stand still: calibrating"
-    assert "move your ankle to find its axis" in statuses
-    assert statuses[-1] == "ready"
+    # the protocol, step by step: stance, ankle pump (the foot's axis), the first lunge (the shin's axis)
+    steps = list(dict.fromkeys(statuses))
+    assert steps == [
+        "stand still: calibrating",
+        "rise onto your toes once and come back down (finds the foot's axis)",
+        "start the exercise: its first movement finds the shin's axis",
+        "ready",
+    ]
     kinds = [k for _, k in seen if k]
-    assert kinds == ["calibrated", "axis_found", "rep", "rep", "rep"]
+    assert kinds == ["calibrated", "axis_found", "axis_found", "rep", "rep", "rep"]
     assert len(rep_times) == pipe.rep_count == 3
 
 
@@ -205,7 +214,7 @@ def test_session_clock_offset_does_not_change_the_result() -> None:
 
 
 def test_unknown_exercise_and_missing_sensor_are_refused() -> None:
-    with pytest.raises(ValueError, match="supported"):
+    with pytest.raises(ValueError, match="known: ankle_circles"):
         Pipeline("moonwalk")
     s = simulate("band_mobilisation", reps=1, seed=0)
     with pytest.raises(ValueError, match="foot"):
@@ -242,7 +251,7 @@ def test_the_wrong_exercise_is_named_not_silently_empty() -> None:
 
 
 def test_sets_are_analysed_each_with_its_own_calibration() -> None:
-    from processing.pipeline import analyze_sets
+    from processing.analysis import analyze_sets
 
     first = simulate("band_mobilisation", reps=3, seed=18)
     second = simulate("band_mobilisation", reps=4, seed=19)
@@ -255,16 +264,3 @@ def test_sets_are_analysed_each_with_its_own_calibration() -> None:
     assert a.rep_count == 7
     later = [r["start_s"] for r in a.reps[3:]]
     assert min(later) > shift
-
-
-def test_an_eccentric_lift_that_never_comes_down_keeps_memory_bounded() -> None:
-    from processing.exercises.eccentric_drop import EccentricDrop
-
-    drop = EccentricDrop()
-    rate_hz = 100.0
-    for k in range(200):  # 200 s lifted, in 1 s blocks
-        t = k + np.arange(int(rate_hz)) / rate_hz
-        assert drop.step(t, np.full(len(t), np.radians(20.0))) == []
-    assert len(drop._t) < 70 * rate_hz
-    t = 200 + np.arange(300) / rate_hz
-    drop.step(t, np.zeros(len(t)))  # it finally comes down: whatever is reported, nothing crashed

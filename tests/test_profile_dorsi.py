@@ -164,3 +164,13 @@ def test_stream_decoder_wrap_needs_both_counters_near_the_top_and_back_near_zero
     dec = dorsi.StreamDecoder("foot")
     dec.feed(_packet(1_000, 3_000_000_000))
     assert dec.feed_marking_restarts(_packet(1_002, 20_000))[0][1] is not None
+
+
+def test_profile_steps_rates_and_battery():
+    assert [(s.uuid, s.data, s.response) for s in dorsi.PROFILE.configure(200)] == [
+        (dorsi.CONTROL_UUID, bytes.fromhex("03c800"), True)
+    ]
+    assert [s.data for s in dorsi.PROFILE.start(200)] == [b"\x01"]
+    assert [s.data for s in dorsi.PROFILE.stop()] == [b"\x02"]
+    assert dorsi.PROFILE.rate_for(60) == 50 and dorsi.PROFILE.rate_for(150) == 100  # a tie goes to the lower
+    assert dorsi.PROFILE.battery.parse(bytes([87])) == 87

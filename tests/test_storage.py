@@ -105,7 +105,7 @@ def test_newer_session_format_fails_clearly(tmp_path):
 def test_shipped_sample_recordings_analyse_to_their_truth():
     from pathlib import Path
 
-    from processing.pipeline import analyze
+    from processing.analysis import analyze
 
     root = Path(__file__).resolve().parents[1] / "recordings"
     for name in ("band_mobilisation_right", "eccentric_drop_right"):

@@ -1,1 +1,1 @@
-"""Exercise analysers: one module per exercise, each turning the angle stream into events."""
+"""Exercise analysers: one module per exercise family, the registry of the routine, shared streaming helpers."""

@@ -1,13 +1,15 @@
-"""Small helpers shared by the exercise analysers: level crossings on a sampled angle trace."""
+"""Small helpers shared by the exercise analysers: level crossings on a sampled angle trace, ramp ends."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 def crossing_time(t_s: FloatArray, y: FloatArray, i: int, level: float) -> float:
@@ -24,17 +26,116 @@ def crossing_time(t_s: FloatArray, y: FloatArray, i: int, level: float) -> float
     return float(t_s[i] + frac * (t_s[i + 1] - t_s[i]))
 
 
-def first_where(y: FloatArray, start: int, predicate: Callable[[FloatArray], NDArray[np.bool_]]) -> int | None:
-    """Index of the first y[k], k >= start, for which predicate holds, or None.
+def scan(n: int, start: int, hits: Callable[[int, int], BoolArray]) -> int | None:
+    """First k in [start, n) with hits(lo, hi)[k - lo] True, asking hits for windows of doubling size.
 
-    Scans in growing windows, so finding a nearby crossing costs little however long y is.
+    hits(lo, hi) must return a (hi - lo,) boolean array; windows are consecutive, so a stateful hits (running
+    extremes) sees every sample once, in order.
     """
     width = 256
     lo = start
-    while lo < len(y):
-        hi = min(len(y), lo + width)
-        hits = np.flatnonzero(predicate(y[lo:hi]))
-        if hits.size:
-            return lo + int(hits[0])
+    while lo < n:
+        hi = min(n, lo + width)
+        found = np.flatnonzero(hits(lo, hi))
+        if found.size:
+            return lo + int(found[0])
         lo, width = hi, width * 2
     return None
+
+
+def rise_time(t_s: FloatArray, y: FloatArray, stop: int, level: float, lo: int) -> float:
+    """Time y last rose through level before index stop (searching back to lo), s; t_s[lo] if never.
+
+    Uses the last finite sample below level in [lo, stop) and the one after it.
+    """
+    below = np.flatnonzero(y[lo:stop] < level)
+    if not below.size:
+        return float(t_s[lo])
+    return crossing_time(t_s, y, lo + int(below[-1]), level)
+
+
+def fall_time(t_s: FloatArray, y: FloatArray, stop: int, level: float, lo: int) -> float:
+    """Time y last fell through level before index stop (searching back to lo), s; t_s[lo] if never."""
+    above = np.flatnonzero(y[lo:stop] > level)
+    if not above.size:
+        return float(t_s[lo])
+    return crossing_time(t_s, y, lo + int(above[-1]), level)
+
+
+def at_fraction(t_a: float, frac_a: float, t_b: float, frac_b: float, frac: float) -> float:
+    """Time a ramp through (t_a, frac_a) and (t_b, frac_b), extended linearly, reaches fraction frac, s.
+
+    Fractions are of the ramp's height (0 = its base, 1 = its top), so with the 20 % and 80 % crossings of a
+    lift, frac=1 gives the end of the lift and frac=0 its start; on the way down, frac=1 gives the start of
+    the lowering. Falls back to t_b when both crossings coincide.
+    """
+    if t_b == t_a:
+        return t_b
+    return t_a + (frac - frac_a) * (t_b - t_a) / (frac_b - frac_a)
+
+
+def ramp_line(
+    t_s: FloatArray, y: FloatArray, lo: int, hi: int, level_a: float, level_b: float
+) -> tuple[float, float] | None:
+    """Straight line y = a + b * t fitted (least squares) to the samples in [lo, hi) between two levels.
+
+    A ramp's extension is found more robustly from all its samples than from two crossings (postural sway
+    moves single crossings). Sums are exactly rounded (math.fsum), so the result does not depend on how the
+    samples were chunked. Returns (a, b), or None with fewer than 3 such samples or a flat fit.
+    """
+    seg_t, seg_y = t_s[lo:hi], y[lo:hi]
+    inside = np.isfinite(seg_y) & (seg_y >= min(level_a, level_b)) & (seg_y <= max(level_a, level_b))
+    if np.count_nonzero(inside) < 3:
+        return None
+    ts, ys = seg_t[inside], seg_y[inside]
+    t_mean, y_mean = math.fsum(ts) / len(ts), math.fsum(ys) / len(ys)
+    dt = ts - t_mean
+    denominator = math.fsum(dt * dt)
+    slope = math.fsum(dt * (ys - y_mean)) / denominator if denominator > 0.0 else 0.0
+    if slope == 0.0:
+        return None
+    return y_mean - slope * t_mean, slope
+
+
+def line_time(line: tuple[float, float], level: float) -> float:
+    """Time a fitted line (a, b) reaches level, s."""
+    a, b = line
+    return (level - a) / b
+
+
+EASING_GAIN = 1.0 / (2.0 * (0.25 - 1.0 / (2.0 * math.pi)))  # about 5.5
+MAX_EASING_S = 0.8
+
+
+def easing_s(
+    t_s: FloatArray, y: FloatArray, t_line: float, level: float, speed: float, window_n: int, stop: int
+) -> float:
+    """How far from the straight extension of a ramp (t_line, where it reaches level) the ramp really ends, s.
+
+    People start and stop moving smoothly: a ramp whose speed falls off as half a cosine over b seconds is
+    still short of its level by g = (1/4 - 1/(2 pi)) * speed * b where its straight extension reaches it,
+    and gets there b/2 later; b is read from the gap g measured around t_line (the mean of window_n
+    samples). The same holds at a ramp's start, backwards. A ramp with a sharp corner gets no correction.
+
+    Parameters
+    ----------
+    t_s, y : samples, s and rad.
+    t_line : where the ramp's line reaches level, s.
+    level : the plateau (or base) the ramp reaches, rad.
+    speed : the ramp's speed along its line, rad/s (sign ignored).
+    window_n : samples averaged around t_line.
+    stop : only samples before this index are used (decisions never look ahead); 0 if t_line is beyond.
+
+    Returns
+    -------
+    float : the delay (add it after a ramp's end, subtract it before its start), 0..MAX_EASING_S s.
+    """
+    i = int(np.searchsorted(t_s, t_line))
+    if i + window_n // 2 >= stop:
+        return 0.0
+    seg = y[max(i - window_n // 2, 0) : i + window_n // 2 + 1]
+    seg = seg[np.isfinite(seg)]
+    if not seg.size or speed == 0.0:
+        return 0.0
+    gap = abs(level - float(np.mean(seg)))
+    return float(np.clip(EASING_GAIN * gap / abs(speed), 0.0, MAX_EASING_S))

@@ -2,64 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-from dataclasses import dataclass, field
 
 import numpy as np
 from bumble import att
-from bumble.core import UUID, AdvertisingData
-from bumble.device import Connection, Device
+from bumble.device import Connection
 from bumble.gatt import Characteristic, Service
+from numpy.typing import NDArray
 
+from sensors.ble.emulated_base import LEGACY_ADVERTISING_BYTES, EmulatedPeripheral, LossInjector, legacy_advertisement
 from sensors.ble.virtual_radio import VirtualRadio
 from sensors.motion import MotionSource
 from sensors.profiles import dorsi
 
+__all__ = ["LEGACY_ADVERTISING_BYTES", "EmulatedSensor", "LossInjector", "advertising_data", "malformed_packet"]
+
 log = logging.getLogger(__name__)
-
-LEGACY_ADVERTISING_BYTES = 31
-NOTIFICATIONS_PER_S = 50  # samples per notification = rate / 50: 4 at 200 Hz, 2 at 100 Hz, 1 at 50 Hz
-
-
-@dataclass
-class LossInjector:
-    """Drops notifications on purpose: independently with `drop_probability`, or in bursts.
-
-    Attributes
-    ----------
-    drop_probability : chance that one notification is dropped.
-    burst_probability : chance that a burst of `burst_length` notifications starts at a notification.
-    burst_length : notifications per burst.
-    seed : random seed.
-    dropped_notifications, dropped_samples : what was dropped so far.
-    """
-
-    drop_probability: float = 0.0
-    burst_probability: float = 0.0
-    burst_length: int = 5
-    seed: int = 0
-    dropped_notifications: int = 0
-    dropped_samples: int = 0
-    _burst_left: int = field(default=0, repr=False)
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng.seed(self.seed)
-
-    def should_drop(self, n_samples: int) -> bool:
-        """Decide whether the next notification (of n_samples samples) is dropped, and count it."""
-        if self._burst_left == 0 and self.burst_probability and self._rng.random() < self.burst_probability:
-            self._burst_left = self.burst_length
-        drop = self._burst_left > 0 or (self.drop_probability > 0 and self._rng.random() < self.drop_probability)
-        if self._burst_left > 0:
-            self._burst_left -= 1
-        if drop:
-            self.dropped_notifications += 1
-            self.dropped_samples += n_samples
-        return drop
 
 
 def malformed_packet(kind: str = "version") -> bytes:
@@ -78,28 +36,13 @@ def advertising_data(name: str) -> bytes:
     """Flags, complete local name and the dorsi service UUID; asserts the 31-byte legacy limit."""
     if len(name) > dorsi.MAX_NAME_LENGTH:
         raise ValueError(f"sensor name {name!r} is longer than {dorsi.MAX_NAME_LENGTH} characters")
-    data = bytes(
-        AdvertisingData(
-            [
-                (AdvertisingData.Type.FLAGS, bytes([0x06])),
-                (AdvertisingData.Type.COMPLETE_LOCAL_NAME, name.encode()),
-                (
-                    AdvertisingData.Type.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-                    UUID(dorsi.SERVICE_UUID).to_bytes(),
-                ),
-            ]
-        )
-    )
-    assert len(data) <= LEGACY_ADVERTISING_BYTES, f"advertisement of {len(data)} bytes exceeds 31"
-    return data
+    return legacy_advertisement(name, (dorsi.SERVICE_UUID,))
 
 
-class EmulatedSensor:
+class EmulatedSensor(EmulatedPeripheral):
     """A dorsi sensor on a VirtualRadio: advertises, serves the profile, streams its MotionSource live.
 
-    The IMU runs from `start()` on the sensor's own clock (offset and drift against true time); sequence
-    numbers count samples since power-up and keep counting while not streaming or disconnected, so a
-    receiver sees every loss as a sequence gap. Streaming stops when the central disconnects.
+    Streaming stops when the central disconnects. See `EmulatedPeripheral` for the clock and sample numbering.
 
     Parameters
     ----------
@@ -115,6 +58,8 @@ class EmulatedSensor:
         every sensor on one radio in step.
     """
 
+    model = "dorsi open sensor (emulated)"
+
     def __init__(
         self,
         radio: VirtualRadio,
@@ -128,95 +73,73 @@ class EmulatedSensor:
         firmware_version: tuple[int, int, int] = (1, 0, 0),
         epoch_s: float | None = None,
     ) -> None:
-        self.radio = radio
-        self.name = name
-        self.motion = motion
-        self.battery_pct = battery_pct
-        self.clock_offset_s = clock_offset_s
-        self.clock_drift_ppm = clock_drift_ppm
-        self.loss = loss
-        self.epoch_s = radio.epoch_s if epoch_s is None else epoch_s
-        self.config = dorsi.SensorConfig(firmware_version=firmware_version)
         self._adv = advertising_data(name)
-        self.device: Device = radio.new_device(name)
-        self.address = self.device.random_address.to_string(False)
-        self._loop = asyncio.get_running_loop()
-        self._next_n = 0  # index of the next IMU sample since power-up
-        self._anchor_n = 0
-        self._anchor_sensor_s = 0.0
-        self._pending_malformed: list[bytes] = []
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self.notifications_sent = 0
-        self.samples_sent = 0
+        super().__init__(
+            radio,
+            name,
+            motion,
+            clock_offset_s=clock_offset_s,
+            clock_drift_ppm=clock_drift_ppm,
+            loss=loss,
+            epoch_s=epoch_s,
+        )
+        self.battery_pct = battery_pct
+        self._config = dorsi.SensorConfig(firmware_version=firmware_version)
         self.malformed_sent = 0
-        self.rejected_writes = 0
         self._build_gatt()
 
-    def true_time_s(self) -> float:
-        """True time now, s since the epoch (the motion's time base)."""
-        return self._loop.time() - self.epoch_s
+    @property
+    def config(self) -> dorsi.SensorConfig:
+        """The configuration characteristic's current value."""
+        return self._config
 
-    def sensor_time_s(self, true_s: float) -> float:
-        """Sensor clock reading at a true time, s."""
-        return self.clock_offset_s + true_s * (1.0 + self.clock_drift_ppm * 1e-6)
+    @config.setter
+    def config(self, value: dorsi.SensorConfig) -> None:
+        self._config = value
+        self._changed()
 
-    def _true_from_sensor(self, sensor_s: np.ndarray) -> np.ndarray:
-        return (sensor_s - self.clock_offset_s) / (1.0 + self.clock_drift_ppm * 1e-6)
+    @property
+    def advertising_data(self) -> bytes:
+        """Flags, name and the dorsi service UUID."""
+        return self._adv
 
-    def _interval_s(self) -> float:
-        return 1.0 / self.config.rate_hz
+    @property
+    def rate_hz(self) -> float:
+        """Current output rate, Hz."""
+        return float(self._config.rate_hz)
 
-    def _sample_index_at(self, sensor_s: float) -> int:
-        """Index of the first sample not yet taken at sensor time `sensor_s`."""
-        return self._anchor_n + int(np.floor((sensor_s - self._anchor_sensor_s) / self._interval_s())) + 1
-
-    def _reanchor(self, at_n: int | None = None) -> None:
-        """Restart the sample grid at sample `at_n` (default: the next one not yet taken), keeping its time.
-
-        Samples from there on follow the (new) interval, so numbering stays continuous across rate changes.
-        """
-        if at_n is None:
-            at_n = max(self._next_n, self._sample_index_at(self.sensor_time_s(self.true_time_s())))
-        n = at_n
-        self._anchor_sensor_s = self._anchor_sensor_s + (n - self._anchor_n) * self._interval_s()
-        self._anchor_n = n
+    @property
+    def streaming(self) -> bool:
+        """True after a start command, until stop or disconnection."""
+        return self._config.streaming
 
     def _build_gatt(self) -> None:
-        def not_readable(_conn: Connection) -> bytes:
-            raise att.ATT_Error(att.ErrorCode.READ_NOT_PERMITTED)
-
-        def not_writable(_conn: Connection, _value: bytes) -> None:
-            raise att.ATT_Error(att.ErrorCode.WRITE_NOT_PERMITTED)
-
-        def read_only(read: object) -> att.AttributeValue[bytes]:
-            return att.AttributeValue(read=read, write=not_writable)  # type: ignore[arg-type]
-
         self._samples: Characteristic[bytes] = Characteristic(
             dorsi.SAMPLES_UUID,
             Characteristic.Properties.NOTIFY,
             Characteristic.Permissions(0),
-            att.AttributeValue(read=not_readable, write=not_writable),
+            att.AttributeValue(read=self._not_readable, write=self._not_writable),
         )
+        self._samples_char = self._samples
         control: Characteristic[bytes] = Characteristic(
             dorsi.CONTROL_UUID,
             Characteristic.Properties.WRITE,
             Characteristic.Permissions.WRITEABLE,
-            att.AttributeValue(read=not_readable, write=self._on_control_write),
+            att.AttributeValue(read=self._not_readable, write=self._on_control_write),
         )
         config: Characteristic[bytes] = Characteristic(
             dorsi.CONFIG_UUID,
             Characteristic.Properties.READ,
             Characteristic.Permissions.READABLE,
-            read_only(lambda _c: self.config.encode()),
+            self._read_only(lambda _c: self._config.encode()),
         )
         battery: Characteristic[bytes] = Characteristic(
             dorsi.BATTERY_LEVEL_UUID,
             Characteristic.Properties.READ,
             Characteristic.Permissions.READABLE,
-            read_only(lambda _c: bytes([max(0, min(100, int(self.battery_pct)))])),
+            self._read_only(lambda _c: bytes([max(0, min(100, int(self.battery_pct)))])),
         )
-        fw = ".".join(str(v) for v in self.config.firmware_version)
+        fw = ".".join(str(v) for v in self._config.firmware_version)
         info = [
             (dorsi.MANUFACTURER_NAME_UUID, b"dorsi open hardware"),
             (dorsi.MODEL_NUMBER_UUID, b"dorsi emulated sensor"),
@@ -233,7 +156,7 @@ class EmulatedSensor:
                             u,
                             Characteristic.Properties.READ,
                             Characteristic.Permissions.READABLE,
-                            read_only(lambda _c, v=v: v),
+                            self._read_only(lambda _c, v=v: v),
                         )
                         for u, v in info
                     ],
@@ -248,121 +171,47 @@ class EmulatedSensor:
             self.rejected_writes += 1
             log.info("%s: control write rejected: %s", self.name, error)
             raise att.ATT_Error(att.ErrorCode.VALUE_NOT_ALLOWED) from error
-        cfg = self.config
+        cfg = self._config
         if command.opcode == dorsi.CMD_START:
             if not cfg.streaming:
-                self._reanchor()
-                self._next_n = self._anchor_n
+                self._start_sampling_now()
             self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, True, cfg.firmware_version)
         elif command.opcode == dorsi.CMD_STOP:
             self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version)
         elif command.opcode == dorsi.CMD_SET_RATE and command.rate_hz is not None:
-            # while streaming, samples taken but not yet sent are re-timed at the new rate rather than lost
-            self._reanchor(self._next_n if cfg.streaming else None)
+            self._before_rate_change()
             self.config = dorsi.SensorConfig(
                 command.rate_hz, cfg.acc_code, cfg.gyro_code, cfg.streaming, cfg.firmware_version
             )
-            self._next_n = max(self._next_n, self._anchor_n)
+            self._after_rate_change()
         elif command.opcode == dorsi.CMD_SET_RANGES and command.acc_code is not None and command.gyro_code is not None:
             self.config = dorsi.SensorConfig(
                 cfg.rate_hz, command.acc_code, command.gyro_code, cfg.streaming, cfg.firmware_version
             )
-        self._wake.set()
 
-    async def start(self) -> None:
-        """Power on, start the IMU clock and advertise."""
-        await self.device.power_on()
-        self._anchor_n = 0
-        self._anchor_sensor_s = self.sensor_time_s(self.true_time_s())
-        self._next_n = 0
-        self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
-        await self.device.start_advertising(advertising_data=self._adv, scan_response_data=self._adv, auto_restart=True)
-        self._task = asyncio.create_task(self._stream(), name=f"emulated-{self.name}")
-        self._task.add_done_callback(self._on_stream_done)
-
-    def _on_stream_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s: sampling stopped: %r", self.name, task.exception())
-
-    def _on_connection(self, connection: Connection) -> None:
-        connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
-
-    def _on_disconnection(self, _reason: int) -> None:
-        cfg = self.config
-        self.config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version)
-
-    async def stop(self) -> None:
-        """Stop streaming and power off."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.device.power_off()
-
-    def vanish(self) -> None:
-        """Disappear from the air at once (power loss, out of range): links drop on both sides."""
-        self.radio.vanish(self.device)
-
-    def reappear(self) -> None:
-        """Come back in range and advertise again."""
-        self.radio.reappear(self.device)
+    def _on_disconnected(self) -> None:
+        cfg = self._config
+        self._config = dorsi.SensorConfig(cfg.rate_hz, cfg.acc_code, cfg.gyro_code, False, cfg.firmware_version)
 
     def inject_malformed(self, kind: str = "version") -> None:
         """Send one malformed samples notification with the next batch (see `malformed_packet`)."""
-        self._pending_malformed.append(malformed_packet(kind))
-        self._wake.set()
+        self.queue_notification(self._samples, malformed_packet(kind))
+        self.malformed_sent += 1
 
-    @property
-    def connected(self) -> bool:
-        """True while a central is connected."""
-        return bool(self.device.connections)
-
-    def _max_samples_per_packet(self) -> int:
-        mtus = [c.att_mtu for c in self.device.connections.values()]
-        if not mtus:
-            return 0
-        fit = (min(mtus) - 3 - dorsi.HEADER_SIZE) // dorsi.SAMPLE_SIZE
+    def _max_samples_per_notification(self, att_mtu: int) -> int:
+        fit = (att_mtu - 3 - dorsi.HEADER_SIZE) // dorsi.SAMPLE_SIZE
         return max(0, min(fit, dorsi.MAX_SAMPLES_PER_PACKET))
 
-    async def _stream(self) -> None:
-        while True:
-            cfg = self.config
-            batch = max(1, cfg.rate_hz // NOTIFICATIONS_PER_S)
-            now_sensor = self.sensor_time_s(self.true_time_s())
-            due = self._sample_index_at(now_sensor)
-            if not cfg.streaming:
-                self._next_n = max(self._next_n, due)
-            else:
-                await self._send_malformed()
-                limit = self._max_samples_per_packet()
-                while limit > 0 and due - self._next_n >= batch and self.config is cfg:
-                    await self._send_samples(self._next_n, min(limit, batch))
-            next_sensor = self._anchor_sensor_s + (self._next_n + batch - 1 - self._anchor_n) * self._interval_s()
-            wait_s = float(self._true_from_sensor(np.array([next_sensor]))[0]) - self.true_time_s()
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.001, min(wait_s, 0.1)))
-
-    async def _send_malformed(self) -> None:
-        while self._pending_malformed:
-            packet = self._pending_malformed.pop(0)
-            await self.device.notify_subscribers(self._samples, packet)
-            self.malformed_sent += 1
-
-    async def _send_samples(self, first: int, count: int) -> None:
-        cfg = self.config
-        n = np.arange(first, first + count)
-        sensor_s = self._anchor_sensor_s + (n - self._anchor_n) * self._interval_s()
-        self._next_n = first + count
-        if self.loss is not None and self.loss.should_drop(count):
-            return
-        acc, gyr = self.motion.sample(self._true_from_sensor(sensor_s))
+    def _encode(
+        self, first_n: int, sensor_s: NDArray[np.float64], acc: NDArray[np.float64], gyr: NDArray[np.float64]
+    ) -> bytes:
+        cfg = self._config
         raw = dorsi.quantise(acc, gyr, cfg.acc_code, cfg.gyro_code)
-        t_first_us = int(round(sensor_s[0] * 1e6))
-        packet = dorsi.encode_packet(
-            first, t_first_us, int(round(self._interval_s() * 1e6)), raw, cfg.acc_code, cfg.gyro_code
+        return dorsi.encode_packet(
+            first_n,
+            int(round(sensor_s[0] * 1e6)),
+            int(round(self._interval_s() * 1e6)),
+            raw,
+            cfg.acc_code,
+            cfg.gyro_code,
         )
-        await self.device.notify_subscribers(self._samples, packet)
-        self.notifications_sent += 1
-        self.samples_sent += count

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sensors.profiles.base import Advertised, BatteryRead, DeviceProfile, GattWrite
 from sensors.samples import Role, SampleBlock, make_block
 
 log = logging.getLogger(__name__)
@@ -300,14 +301,18 @@ class StreamDecoder:
         self.packets = 0
         self.malformed = 0
         self.restarts = 0
+        self.battery_pct: int | None = None  # read from the Battery service, not from the stream
 
     def feed(self, data: bytes) -> list[SampleBlock]:
         """Decode one notification into blocks (one per packet) on the unwrapped sensor clock."""
         return [block for block, _restart in self.feed_marking_restarts(data)]
 
-    def feed_marking_restarts(self, data: bytes) -> list[tuple[SampleBlock, dict[str, int] | None]]:
+    def feed_marking_restarts(
+        self, data: bytes, arrival_s: float | None = None
+    ) -> list[tuple[SampleBlock, dict[str, int] | None]]:
         """Like `feed`, each block paired with None, or the restart detail when the sensor restarted just
         before it: previous_seq and previous_t_us (last sample before, unwrapped), seq and t_us (first after).
+        `arrival_s` is not needed: the packets carry their own timestamps.
         """
         result = decode_notification(data)
         self.malformed += len(result.malformed)
@@ -353,3 +358,33 @@ class StreamDecoder:
         if t_back:
             self._t_offset_us += self._U32
         return None
+
+
+# --- the profile ----------------------------------------------------------------------------------------------
+
+
+def _recognise(adv: Advertised) -> bool:
+    return is_dorsi_advertisement(adv.name, list(adv.service_uuids))
+
+
+def parse_battery_level(value: bytes) -> int | None:
+    """Battery Level characteristic (0x2A19) -> percent, or None when empty."""
+    return min(100, value[0]) if value else None
+
+
+PROFILE = DeviceProfile(
+    name=PROFILE_NAME,
+    model="dorsi open sensor",
+    rates_hz=SUPPORTED_RATES_HZ,
+    default_rate_hz=DEFAULT_RATE_HZ,
+    service_uuid=SERVICE_UUID,
+    notify_uuid=SAMPLES_UUID,
+    recognise=_recognise,
+    unsupported_reason=lambda _adv: None,
+    configure=lambda rate_hz: [GattWrite(CONTROL_UUID, cmd_set_rate(rate_hz))],
+    start=lambda _rate_hz: [GattWrite(CONTROL_UUID, cmd_start())],
+    stop=lambda: [GattWrite(CONTROL_UUID, cmd_stop())],
+    battery=BatteryRead(BATTERY_LEVEL_UUID, parse_battery_level),
+    new_decoder=lambda role, _rate_hz: StreamDecoder(role),
+    timing="sensor timestamps (us) and sample sequence numbers in every packet",
+)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from processing.pipeline import Pipeline, analyze
+from processing.analysis import analyze
+from processing.pipeline import Pipeline
 from sensors.interchange import read_interchange, write_interchange
 from sensors.samples import SampleBlock
 from sensors.simulator import simulate

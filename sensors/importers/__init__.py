@@ -1,0 +1,1 @@
+"""Readers of other tools' recording formats into SampleBlocks (each format one module)."""
