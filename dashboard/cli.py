@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p)
     p.add_argument("--profile", default="dorsi", choices=SENSOR_PROFILES, help="sensor model (default dorsi)")
     p.add_argument("hex", nargs="+", help="one notification per argument, hex digits (spaces allowed)")
+
+    p = sub.add_parser(
+        "validate", help="measure dorsi's accuracy: a fresh random simulator suite and the real-data comparisons"
+    )
+    _add_data_dir(p)
+    p.add_argument("--seed", type=int, default=None, help="base seed of the random cases (default: a fresh one)")
+    p.add_argument("--cases", type=int, default=66, help="random cases, the exercises in turn (default 66)")
+    p.add_argument("--long", type=int, default=2, help="extra 20-30 minute random cases (default 2)")
+    p.add_argument("--datasets", default=None, help="folder of the real datasets (default ../shared/datasets)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser
 
 
@@ -131,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "record": cmd_record,
         "analyze": cmd_analyze,
         "decode": cmd_decode,
+        "validate": cmd_validate,
     }[args.command]
     try:
         return handler(args)
@@ -139,6 +150,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the accuracy suite and print its figures against the targets (exit 1 if one is missed)."""
+    from dashboard.validation.report import run_validate
+
+    if args.cases < 1 or args.long < 0:
+        raise CliError("--cases must be at least 1 and --long at least 0")
+    datasets = Path(args.datasets) if args.datasets else None
+    if datasets is not None and not datasets.is_dir():
+        raise CliError(f"--datasets {datasets}: no such folder")
+    return run_validate(args.seed, args.cases, args.long, datasets, args.json)
 
 
 # --- analyze --------------------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ EXERCISES: tuple[str, ...] = tuple(SPECS)
 FOOT_FIRST_EXCURSION_SIGN = +1  # the ankle pump of the calibration protocol: rise onto the toes
 FLAG_OF_COMPENSATION = {"heel_lift": "heel_lifted", "pronation": "foot_rolled_in"}
 FLAGGED_KINDS = ("rep", "hold")
+GAP_SETTLE_S = 5.0  # after a gap of GAP_SETTLE_FROM_S or more, the inclination takes this long to settle again
+GAP_SETTLE_FROM_S = 0.2
+
+
+def _settled(gap_start_s: float, gap_end_s: float) -> float:
+    """When the angles are trustworthy again after a sensor gap: vqf bridges the gap with interpolated rates,
+    and its accelerometer correction (time constant 3 s) removes what the bridge got wrong."""
+    return gap_end_s + (GAP_SETTLE_S if gap_end_s - gap_start_s >= GAP_SETTLE_FROM_S else 0.0)
 
 __all__ = ["EXERCISES", "CalibrationError", "Event", "Pipeline", "StepOutput"]
 
@@ -179,7 +187,7 @@ class Pipeline:
         shin, foot = vals["shin"], vals["foot"]
         foot_tr = self._tracks["foot"]
         self._arming.update(t, foot_tr.finder.found_t_s, foot[:, 0], foot[:, 1])
-        self._add_shin_lean(t, shin)
+        self._add_shin_lean(t, shin, foot[:, 0])
         df, inv = ankle_angles(shin[:, 0], shin[:, 1], foot[:, 0], foot[:, 1], self.side)
         side_sign = 1.0 if self.side == "right" else -1.0
         stream = AngleStream(t, df, inv, shin[:, 0], foot[:, 0], -side_sign * foot[:, 1], shin[:, 2], foot[:, 2])
@@ -201,13 +209,13 @@ class Pipeline:
         self._flag(exercise_events)
         return StepOutput(t, df, inv, sorted(events + exercise_events, key=lambda e: e.t_s))
 
-    def _add_shin_lean(self, t: FloatArray, shin: FloatArray) -> None:
+    def _add_shin_lean(self, t: FloatArray, shin: FloatArray, foot_pitch: FloatArray) -> None:
         """Shin pitch and roll (in place) where its hinge axis does not apply, from its small-lean axis."""
         lean, shin_tr = self._shin_lean, self._tracks["shin"]
         rest = ~shin_tr.applies(t)
         if lean is None or not rest.any():
             return
-        lean.update(t[rest], shin[rest, 3:], self._arming.armed_t_s)
+        lean.update(t[rest], shin[rest, 3:], foot_pitch[rest], self._arming.armed_t_s)
         if lean.axis is None or lean.since_s is None:
             return
         use = rest & (t >= lean.since_s) & np.all(np.isfinite(shin[:, 3:]), axis=1)
@@ -230,14 +238,14 @@ class Pipeline:
 
     def _flag(self, events: list[Event]) -> None:
         """Mark reps and holds during which a compensation was recognised (and had not ended before them), or
-        during which a sensor's data was missing ("data_gap": the peak or the hold may not be what happened)."""
+        during or just after which a sensor's data was missing ("data_gap": the peak or the hold may be off)."""
         for e in events:
             if e.kind not in FLAGGED_KINDS:
                 continue
             # only what was known when the event was decided (e.t_s), so that any split gives the same flags
             start, end = float(e.data["start_s"]), min(float(e.data["end_s"]), e.t_s)
             flags = list(e.data.get("flags", []))
-            if "data_gap" not in flags and any(g0 <= end and g1 >= start for g0, g1 in self._gaps):
+            if "data_gap" not in flags and any(g0 <= end and _settled(g0, g1) >= start for g0, g1 in self._gaps):
                 flags.append("data_gap")
             for seen_t, ep in self._episodes:
                 ended = ep.get("end_s")

@@ -524,16 +524,17 @@ def test_holds_start_and_end_within_half_a_second_of_the_plateau(name: str, seed
 
 
 def test_a_hold_starts_on_the_deeper_plateau_when_the_heel_comes_down_during_the_lean() -> None:
-    """Leaning into a soleus stretch with the heel up: the ankle stops at 22 deg for 2.5 s, then the heel
+    """Leaning into a soleus stretch with the heel up: the ankle stops at 22 deg for 3.5 s, then the heel
     comes down and it reaches 32 deg: the hold starts there (a second hold_started says so)."""
     t = grid(60.0)
     shin = eased_track(t, [*stance(), (6.0, 0.0), (7.5, 32.0), (50.0, 32.0), (51.5, 0.0)])
-    heel = eased_track(t, [*stance(), (6.5, 0.0), (7.0, 10.0), (9.5, 10.0), (10.0, 0.0)])
+    heel = eased_track(t, [*stance(), (6.5, 0.0), (7.0, 10.0), (10.5, 10.0), (11.0, 0.0)])
     rng = np.random.default_rng(8)
     events = feed(spec("soleus_stretch").make(), make_stream(t, rng, shin, heel, sway_deg=0.2))
     assert [e.kind for e in events] == ["hold_started", "hold_started", "hold"]
     hold = events[-1].data
-    assert events[1].data["start_s"] == hold["start_s"] == pytest.approx(10.0, abs=0.5)
+    assert events[0].data["start_s"] == pytest.approx(7.5, abs=0.5)  # the ring started on the first plateau
+    assert events[1].data["start_s"] == hold["start_s"] == pytest.approx(11.0, abs=0.5)
     assert hold["end_s"] == pytest.approx(50.0, abs=0.5)
     assert math.degrees(hold["mean_dorsiflexion_rad"]) == pytest.approx(32.0, abs=1.0)
 

@@ -5,13 +5,14 @@ traction the relaxed plantarflexion the helper pulls from). It is recognised onc
 within a band (max - min <= max(band_rad, band_fraction * height)) for `settle_s`: a plateau. Its level is
 the median of the second half of that window (the first half may still hold the end of the ramp). Its start
 is the end of the ramp up: a line fitted to the ramp between its 20 % and (first) 80 % crossings of that
-level, extended to it and corrected for the ramp easing into it (see _crossing.easing_s), so a slow or
-rounded ramp, or sway, does not bias it. The hold lasts until the angle falls below end_fraction of the
-plateau's height; its end is the start of the ramp down, found the same way from the ramp between its last
-80 % crossing and that moment and the last plateau level (the median of the first half of the last stable
-window). Partial drops above end_fraction and slow drift (the tissue giving way) stay in the hold; a deeper
-plateau reached within reanchor_s of the start (a heel put back down, a lean completed) moves the start to
-the end of the ramp into it (with another "hold_started").
+level (its last steady rise, if it paused on the way), extended to the level and corrected for the ramp
+easing into it (see _crossing.easing_s), so a slow or rounded ramp, or sway, does not bias it. The hold
+lasts until the angle falls below end_fraction of the plateau's height; its end is the start of the ramp
+down, found the same way from the ramp between its last 80 % crossing and that moment and the last plateau
+level (the median of the first half of the last stable window). Partial drops above end_fraction and slow
+drift (the tissue giving way) stay in the hold; a deeper plateau reached within reanchor_s of the start (a
+heel put back down, a lean completed) moves the start to the end of the ramp into it (with another
+"hold_started").
 
 Events: "hold_started" (start_s, level_rad, target_s) the moment a plateau is recognised, and "hold"
 (start_s, end_s, duration_s, mean_dorsiflexion_rad, counts, count, flags) when it ends.
@@ -66,8 +67,6 @@ class HoldRule:
     band_rad, band_fraction : the band: max(band_rad, band_fraction * (angle - base)), rad.
     end_fraction : the hold ends when the angle falls below base + end_fraction * (plateau - base).
     lookback_s : history searched before the ramp's start for its 20 % crossing, s.
-    ramp_fit_s : the line is fitted to the last ramp_fit_s of a ramp before its 80 % crossing (a ramp that
-        paused on the way, e.g. with the heel up, is extended from its last part), s.
     reanchor_s : a plateau deeper than the hold's (by more than the band) reached within this time of the
         hold's start moves the start to the end of the ramp into it, s.
     """
@@ -82,13 +81,13 @@ class HoldRule:
     end_fraction: float = 0.3
     lookback_s: float = 5.0
     reanchor_s: float = 5.0
-    ramp_fit_s: float = 1.0
 
 
 _LOW, _HIGH = 0.2, 0.8
 _MAX_DOWN_FRACTION = 0.7  # a drop decided above this fraction of the last plateau is too short to extrapolate
 
 
+_RISING_LAG_S = 0.1  # a ramp rises over every step of this length until its 80 % crossing
 _EASE_WINDOW_S = 0.1  # the gap of an easing ramp is averaged over this window, s
 
 
@@ -223,7 +222,12 @@ class HoldAnalyser(StreamAnalyser):
         t_high = rise_time(t, x, reached + 1, high, lo)
         end = at_fraction(rise_time(t, x, reached + 1, low, lo), _LOW, t_high, _HIGH, 1.0)
         below = np.flatnonzero(x[lo:reached] < low)
-        ramp_lo = max(lo + int(below[-1]) if below.size else lo, reached - self.samples(self.rule.ramp_fit_s))
+        ramp_lo = lo + int(below[-1]) if below.size else lo
+        lag = self.samples(_RISING_LAG_S)
+        rising = x[ramp_lo + lag : reached + 1] - x[ramp_lo : reached + 1 - lag] > 0.0
+        stalled = np.flatnonzero(~rising)
+        if stalled.size:  # the ramp paused on the way (the heel up, a hesitation): fit its last rise only
+            ramp_lo += lag + int(stalled[-1])
         ramp = ramp_line(t, x, ramp_lo, reached + 1, low, high)
         if ramp is not None and ramp[1] > 0.0:
             end = line_time(ramp, level)
@@ -261,7 +265,9 @@ class HoldAnalyser(StreamAnalyser):
             levels = np.where(stable, mid, np.nan)
             level_max = np.fmax.accumulate(np.concatenate([[self._level_max], levels]))[1:]
             drops = x[lo:hi] <= base + rule.end_fraction * (level_max - base)
-            deeper = stable & (mid > self._anchor_level + deeper_by) & (t[lo:hi] - self._start_s <= rule.reanchor_s)
+            rmax, rmin, _ = window.at(lo, hi)
+            flat = stable & (rmax - rmin <= deeper_by)  # flat within the step: not a window on the way up
+            deeper = flat & (mid > self._anchor_level + deeper_by) & (t[lo:hi] - self._start_s <= rule.reanchor_s)
             hits = np.flatnonzero(drops | deeper)
             stop = int(hits[0]) + 1 if hits.size else hi - lo
             seen = np.flatnonzero(stable[:stop])
