@@ -36,7 +36,37 @@ STALE_ANGLE_S = 1.0  # the current angle is shown as missing when no new one cam
 MAX_EVENTS = 20
 
 # Advice shown for each rep flag the analysers raise; an unknown flag is shown as its words.
-_FLAG_ADVICE = {"hold_too_short": "hold 5 s at the top", "lowered_too_fast": "lower more slowly"}
+_FLAG_ADVICE = {
+    "hold_too_short": "hold 5 s at the top",
+    "lowered_too_fast": "lower more slowly",
+    "heel_lifted": "keep your heel down",
+    "foot_rolled_in": "keep your foot from rolling in",
+    "data_gap": "a sensor dropped out during this rep, so its numbers may be off",
+}
+_ALERT_TEXT = {"heel_lift": "Heel lifted: keep your heel down", "pronation": "Foot rolling in: keep the arch up"}
+
+
+def event_text(kind: str, data: Mapping[str, Any]) -> str | None:
+    """Text for the exercise events other than reps (None: not shown)."""
+    if kind == "compensation_started":
+        return _ALERT_TEXT.get(str(data.get("kind")), str(data.get("kind")))
+    if kind == "hold_started":
+        return "Hold started"
+    if kind == "hold":
+        done = "counts" if data.get("counts") else "too short to count"
+        angle_deg = math.degrees(float(data["mean_dorsiflexion_rad"]))
+        return f"Hold {float(data['duration_s']):.0f} s at {angle_deg:.0f} deg: {done}"
+    if kind == "circle":
+        return f"Circle ({data.get('direction')})"
+    if kind == "attempt":
+        cm = data.get("toe_to_wall_m")
+        where = f"{math.degrees(float(data['max_dorsiflexion_rad'])):.0f} deg"
+        if cm is not None:
+            where += f", about {100 * float(cm):.1f} cm"
+        return f"Attempt: {where}" + (" (heel lifted: does not count)" if data.get("heel_lifted") else "")
+    if kind in ("activity_started", "activity"):
+        return "Rolling" if kind == "activity_started" else "Paused"
+    return None
 
 
 def supported_exercises() -> tuple[str, ...]:
@@ -557,7 +587,10 @@ class LiveFeed:
                 reason = data.get("reason")
                 self._add_event(kind, t, f"calibration failed{': ' + str(reason) if reason else ''}")
             else:
-                self._add_event(kind, t, kind.replace("_", " "))
+                text = event_text(kind, data)
+                if kind == "compensation_started" and text:
+                    self._set(feedback=text)
+                self._add_event(kind, t, text or kind.replace("_", " "))
 
     def _on_source_event(self, event: SourceEvent) -> None:
         kind = str(event.kind)

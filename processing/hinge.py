@@ -4,9 +4,10 @@ Rotation data alone cannot tell +j from -j. The rule used here: the first excurs
 the neutral stance by more than `excursion_rad` goes in the direction its exercise prescribes (the
 `first_excursion_sign` of that segment: +1 = shin top forward or toes down, -1 = shin back or forefoot up).
 The foot's is the ankle pump of the calibration protocol (rising onto the toes); the shin's is set by the
-exercise (forward in a lunge, back when sitting with the leg out straight or lying down). The sign is read from the tilt at that moment (the axis that turns the calibration vertical
-into the current one); the axis itself is the principal axis of the bias-free angular rate, projected
-onto the horizontal plane of the stance, from 2 s before the excursion to settle_s after it.
+exercise (forward in a lunge, back when sitting with the leg out straight or lying down). The sign is read
+from the tilt at that moment (the axis that turns the calibration vertical into the current one); the axis
+itself is the principal axis of the bias-free angular rate, projected onto the horizontal plane of the
+stance, from 2 s before the excursion to settle_s after it.
 The returned axis points to the person's left on either leg: + rotation about it is shin-forward / toes-down.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -27,6 +28,7 @@ EXERCISES: tuple[str, ...] = tuple(SPECS)
 FOOT_FIRST_EXCURSION_SIGN = +1  # the ankle pump of the calibration protocol: rise onto the toes
 FLAG_OF_COMPENSATION = {"heel_lift": "heel_lifted", "pronation": "foot_rolled_in"}
 FLAGGED_KINDS = ("rep", "hold")
+FOREFOOT_LIFT_RAD = math.radians(8.0)
 GAP_SETTLE_S = 5.0  # after a gap of GAP_SETTLE_FROM_S or more, the inclination takes this long to settle again
 GAP_SETTLE_FROM_S = 0.2
 
@@ -35,6 +37,7 @@ def _settled(gap_start_s: float, gap_end_s: float) -> float:
     """When the angles are trustworthy again after a sensor gap: vqf bridges the gap with interpolated rates,
     and its accelerometer correction (time constant 3 s) removes what the bridge got wrong."""
     return gap_end_s + (GAP_SETTLE_S if gap_end_s - gap_start_s >= GAP_SETTLE_FROM_S else 0.0)
+
 
 __all__ = ["EXERCISES", "CalibrationError", "Event", "Pipeline", "StepOutput"]
 
@@ -91,6 +94,7 @@ class Pipeline:
         )
         self._arming = RestArming()
         self._shin_lean: SmallTiltAxis | None = None
+        self._started_t_s: float | None = None
         self._episodes: list[tuple[float, dict[str, Any]]] = []
         self._gaps: list[list[float]] = []  # [start_s, end_s] of sensor gaps on the grid; end inf while open
 
@@ -141,13 +145,18 @@ class Pipeline:
         return out
 
     def finish(self) -> StepOutput:
-        """End of the recording: release samples still held for an undecided axis (their angles stay zero)."""
+        """End of the recording: release samples still held for an undecided axis (their angles stay zero), and
+        let the analyser report what was still open (a hold or bout in progress, the last circle or drop)."""
         if not self._ready:
             return StepOutput.empty()
         for r, tr in self._tracks.items():
             if tr.pending_t:
                 self._merger.push(r, *tr.release())
-        return self._emit()
+        out = self._emit()
+        last = self.analyser.finish()
+        self._flag(last)
+        out.events = sorted(out.events + last, key=lambda e: e.t_s)
+        return out
 
     def _start_tracks(self, cal: Calibration) -> None:
         signs = {"shin": self.spec.shin_first_excursion_sign, "foot": FOOT_FIRST_EXCURSION_SIGN}
@@ -192,9 +201,9 @@ class Pipeline:
         side_sign = 1.0 if self.side == "right" else -1.0
         stream = AngleStream(t, df, inv, shin[:, 0], foot[:, 0], -side_sign * foot[:, 1], shin[:, 2], foot[:, 2])
         events: list[Event] = []
-        armed = self._arming.armed_t_s
-        if armed is not None and self._compensations:
-            first = int(np.searchsorted(t, armed, side="left"))
+        started = self._exercise_started(t, foot[:, 0])
+        if started is not None and self._compensations:
+            first = int(np.searchsorted(t, started, side="left"))
             for det in self._compensations:
                 events += det.step(stream.slice(first, len(t)))
         for e in events:
@@ -208,6 +217,19 @@ class Pipeline:
         exercise_events = self.analyser.step(stream)
         self._flag(exercise_events)
         return StepOutput(t, df, inv, sorted(events + exercise_events, key=lambda e: e.t_s))
+
+    def _exercise_started(self, t: FloatArray, foot_pitch: FloatArray) -> float | None:
+        """When the exercise's first movement began (after the stance and the ankle pumps, which are heel lifts on
+        purpose): the shin's first excursion for shin exercises, the forefoot's first lift beyond 8 deg after the
+        foot rested flat for foot exercises. Compensations are watched from then on."""
+        if self._started_t_s is None:
+            if self.spec.primary_role == "shin":
+                self._started_t_s = self._tracks["shin"].finder.excursion_t_s
+            elif self._arming.armed_t_s is not None:
+                lifted = np.flatnonzero((t >= self._arming.armed_t_s) & (foot_pitch < -FOREFOOT_LIFT_RAD))
+                if lifted.size:
+                    self._started_t_s = float(t[lifted[0]])
+        return self._started_t_s
 
     def _add_shin_lean(self, t: FloatArray, shin: FloatArray, foot_pitch: FloatArray) -> None:
         """Shin pitch and roll (in place) where its hinge axis does not apply, from its small-lean axis."""

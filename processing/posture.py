@@ -18,8 +18,6 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from processing.angles import rowwise_dot
-
 FloatArray = NDArray[np.float64]
 
 
@@ -51,41 +49,59 @@ class RestArming:
 
 
 class SmallTiltAxis:
-    """The shin's axis from its first tilt beyond tilt_rad after arming (see the module docstring).
+    """The shin's axis from its lean during the exercise's first main movement (see the module docstring).
+
+    The lean is measured from the moment the forefoot starts to lift (foot pitch last above -start_rad) to the
+    moment it has been lifted beyond foot_rad for settle_s (near the top of the lift, before the hold), so a
+    tilt left over from the ankle pump or a shift of weight does not count; a lean smaller than tilt_rad waits
+    for the next lift.
 
     Parameters
     ----------
     up_ref : (3,) earth up in the sensor frame in the stance.
-    sign : the exercise's direction of the shin's lean (+1 forward, -1 back).
-    tilt_rad : shin tilt that counts, rad.
-    foot_rad : forefoot lift (negative foot pitch) that marks the main movement, rad.
+    sign : the exercise's direction of the shin's lean during the movement (+1 forward, -1 back).
+    tilt_rad, foot_rad, start_rad, settle_s : see above (rad, s).
     """
 
     def __init__(
-        self, up_ref: FloatArray, sign: int, tilt_rad: float = math.radians(0.5), foot_rad: float = math.radians(8.0)
+        self,
+        up_ref: FloatArray,
+        sign: int,
+        tilt_rad: float = math.radians(0.7),
+        foot_rad: float = math.radians(8.0),
+        start_rad: float = math.radians(2.0),
+        settle_s: float = 0.5,
     ) -> None:
         self.up_ref = up_ref
         self.sign = sign
-        self.cos_tilt = math.cos(tilt_rad)
+        self.sin_tilt = math.sin(tilt_rad)
         self.foot_rad = foot_rad
+        self.start_rad = start_rad
+        self.settle_s = settle_s
         self.axis: FloatArray | None = None
         self.since_s: float | None = None
+        self._up_start: FloatArray | None = None
+        self._lifted_since: float | None = None
 
     def update(self, t_s: FloatArray, up: FloatArray, foot_pitch: FloatArray, armed_t_s: float | None) -> None:
         """Feed consecutive grid samples of the shin's up vector (N, 3), not necessarily unit, and the foot's
         pitch (N,) rad."""
-        if self.axis is not None or armed_t_s is None or len(t_s) == 0:
+        if self.axis is not None or armed_t_s is None:
             return
-        norm = np.linalg.norm(up, axis=1)
-        with np.errstate(invalid="ignore"):
-            tilted = (
-                (t_s >= armed_t_s)
-                & (foot_pitch < -self.foot_rad)
-                & (rowwise_dot(up, self.up_ref) < self.cos_tilt * norm)
-            )
-        hits = np.flatnonzero(tilted)
-        if hits.size:
-            i = int(hits[0])
-            cross = np.cross(up[i], self.up_ref)
-            self.axis = self.sign * cross / np.linalg.norm(cross)
-            self.since_s = float(t_s[i])
+        for k in range(len(t_s)):
+            t, fp = float(t_s[k]), float(foot_pitch[k])
+            if t < armed_t_s or not np.isfinite(fp) or not np.all(np.isfinite(up[k])):
+                continue
+            if fp > -self.start_rad:
+                self._up_start, self._lifted_since = up[k] / np.linalg.norm(up[k]), None
+            elif fp < -self.foot_rad and self._up_start is not None:
+                if self._lifted_since is None:
+                    self._lifted_since = t
+                if t - self._lifted_since >= self.settle_s:
+                    now = up[k] / np.linalg.norm(up[k])
+                    cross = np.cross(now, self._up_start)
+                    if np.linalg.norm(cross) >= self.sin_tilt:
+                        self.axis = self.sign * cross / np.linalg.norm(cross)
+                        self.since_s = t
+                        return
+                    self._up_start = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -386,7 +387,10 @@ class HostRun:
 def host_run(tmp_path_factory: pytest.TempPathFactory) -> HostRun:
     compiler = shutil.which("g++")
     if compiler is None:
-        pytest.skip("g++ not installed: the host run of the sketch needs it (apt-get install g++)")
+        reason = "g++ not installed: the host run of the sketch needs it (apt-get install g++)"
+        if os.environ.get("DORSI_REQUIRE_GXX") == "1":
+            pytest.fail(reason + "; DORSI_REQUIRE_GXX=1 makes this a failure")
+        pytest.skip(reason)
     exe = tmp_path_factory.mktemp("firmware") / "dorsi_host"
     build = subprocess.run(
         [compiler, "-std=gnu++11", "-Wall", "-Wextra", "-I", str(HOST_CHECK / "include")]

@@ -7,13 +7,13 @@ from typing import Literal
 import numpy as np
 import pytest
 
-from processing.calibration import CalibrationError
 from processing.analysis import Analysis, analyze, concat_outputs
+from processing.calibration import CalibrationError
 from processing.pipeline import Pipeline, StepOutput
-
-EXERCISES = ("band_mobilisation", "eccentric_drop")  # the rep exercises these end-to-end checks were written for
 from sensors.samples import SampleBlock
 from sensors.simulator import SimulatedSession, simulate
+
+EXERCISES = ("band_mobilisation", "eccentric_drop")  # the rep exercises these end-to-end checks were written for
 
 DF_RMSE_MAX_DEG = 2.0  # the worst-case target of the measurement issue
 INV_RMSE_MAX_DEG = 3.0  # inversion coupled with dorsiflexion is partly absorbed into the hinge axis

@@ -217,10 +217,7 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
     figures["meets"] = {
         k: (
             figures["failed_cases"] == 0
-            and (
-                not math.isfinite(figures[k])
-                or (figures[k] >= v if k.endswith("fraction") else figures[k] <= v)
-            )
+            and (not math.isfinite(figures[k]) or (figures[k] >= v if k.endswith("fraction") else figures[k] <= v))
         )
         for k, v in TARGETS.items()
     }

@@ -67,8 +67,8 @@ class HoldRule:
     band_rad, band_fraction : the band: max(band_rad, band_fraction * (angle - base)), rad.
     end_fraction : the hold ends when the angle falls below base + end_fraction * (plateau - base).
     lookback_s : history searched before the ramp's start for its 20 % crossing, s.
-    reanchor_s : a plateau deeper than the hold's (by more than the band) reached within this time of the
-        hold's start moves the start to the end of the ramp into it, s.
+    reanchor_s : a flat plateau deeper than the hold's (by band_rad, or 15 % of the height) whose window
+        began within this time of the hold's start moves the start to the end of the ramp into it, s.
     """
 
     target_hold_s: float
@@ -257,7 +257,8 @@ class HoldAnalyser(StreamAnalyser):
         by more than the band within reanchor_s of its start (True); keeps the plateau levels and the sum."""
         rule = self.rule
         base = self._tracker.base_rad
-        deeper_by = max(0.5 * rule.band_rad, 0.1 * (self._anchor_level - base))
+        deeper_by = max(rule.band_rad, 0.15 * (self._anchor_level - base))
+        flat_rad = max(deeper_by, 0.75 * rule.band_rad)
         width, lo = 256, i
         while lo < len(x):
             hi = min(len(x), lo + width)
@@ -266,8 +267,9 @@ class HoldAnalyser(StreamAnalyser):
             level_max = np.fmax.accumulate(np.concatenate([[self._level_max], levels]))[1:]
             drops = x[lo:hi] <= base + rule.end_fraction * (level_max - base)
             rmax, rmin, _ = window.at(lo, hi)
-            flat = stable & (rmax - rmin <= deeper_by)  # flat within the step: not a window on the way up
-            deeper = flat & (mid > self._anchor_level + deeper_by) & (t[lo:hi] - self._start_s <= rule.reanchor_s)
+            flat = stable & (rmax - rmin <= flat_rad)  # not a window on the way up
+            soon = t[lo:hi] - rule.settle_s - self._start_s <= rule.reanchor_s  # the window began soon enough
+            deeper = flat & (mid > self._anchor_level + deeper_by) & soon
             hits = np.flatnonzero(drops | deeper)
             stop = int(hits[0]) + 1 if hits.size else hi - lo
             seen = np.flatnonzero(stable[:stop])
