@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +27,6 @@ EXERCISES: tuple[str, ...] = tuple(SPECS)
 FOOT_FIRST_EXCURSION_SIGN = +1  # the ankle pump of the calibration protocol: rise onto the toes
 FLAG_OF_COMPENSATION = {"heel_lift": "heel_lifted", "pronation": "foot_rolled_in"}
 FLAGGED_KINDS = ("rep", "hold")
-FOREFOOT_LIFT_RAD = math.radians(8.0)
 GAP_SETTLE_S = 5.0  # after a gap of GAP_SETTLE_FROM_S or more, the inclination takes this long to settle again
 GAP_SETTLE_FROM_S = 0.2
 
@@ -94,7 +92,6 @@ class Pipeline:
         )
         self._arming = RestArming()
         self._shin_lean: SmallTiltAxis | None = None
-        self._started_t_s: float | None = None
         self._episodes: list[tuple[float, dict[str, Any]]] = []
         self._gaps: list[list[float]] = []  # [start_s, end_s] of sensor gaps on the grid; end inf while open
 
@@ -201,7 +198,7 @@ class Pipeline:
         side_sign = 1.0 if self.side == "right" else -1.0
         stream = AngleStream(t, df, inv, shin[:, 0], foot[:, 0], -side_sign * foot[:, 1], shin[:, 2], foot[:, 2])
         events: list[Event] = []
-        started = self._exercise_started(t, foot[:, 0])
+        started = self._arming.armed_t_s
         if started is not None and self._compensations:
             first = int(np.searchsorted(t, started, side="left"))
             for det in self._compensations:
@@ -217,19 +214,6 @@ class Pipeline:
         exercise_events = self.analyser.step(stream)
         self._flag(exercise_events)
         return StepOutput(t, df, inv, sorted(events + exercise_events, key=lambda e: e.t_s))
-
-    def _exercise_started(self, t: FloatArray, foot_pitch: FloatArray) -> float | None:
-        """When the exercise's first movement began (after the stance and the ankle pumps, which are heel lifts on
-        purpose): the shin's first excursion for shin exercises, the forefoot's first lift beyond 8 deg after the
-        foot rested flat for foot exercises. Compensations are watched from then on."""
-        if self._started_t_s is None:
-            if self.spec.primary_role == "shin":
-                self._started_t_s = self._tracks["shin"].finder.excursion_t_s
-            elif self._arming.armed_t_s is not None:
-                lifted = np.flatnonzero((t >= self._arming.armed_t_s) & (foot_pitch < -FOREFOOT_LIFT_RAD))
-                if lifted.size:
-                    self._started_t_s = float(t[lifted[0]])
-        return self._started_t_s
 
     def _add_shin_lean(self, t: FloatArray, shin: FloatArray, foot_pitch: FloatArray) -> None:
         """Shin pitch and roll (in place) where its hinge axis does not apply, from its small-lean axis."""

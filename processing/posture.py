@@ -1,12 +1,11 @@
-"""Small shin tilts in foot exercises: the shin's axis from its first small lean once the exercise is under way.
+"""After the ankle pumps: when the exercise may begin (RestArming), and the shin's small lean in foot exercises.
+
+Heel lifts and pronation are watched once the foot's axis is known and the foot has rested flat for `rest_s`
+after the pumps (the pumps are heel raises on purpose; between two pumps the foot rests less than a second).
 
 In exercises where the foot does the work (eccentric drops, the calf stretch on a step) the shin only leans a
 degree or two, never the 8 deg that finds its hinge axis from motion, yet that lean is part of the ankle angle.
-Once the foot's axis is known and the foot has rested flat for `rest_s` after the ankle pump, the shin's tilt
-at the first moment of the exercise's main movement (the forefoot lifted by more than `foot_rad`: the drop's
-lift, the heel dropped off the step) with the shin tilted by more than `tilt_rad` gives its axis: the
-horizontal axis that turns the stance vertical into the tilted one, in the direction the exercise prescribes
-for the shin at that moment. Small shifts of weight, wiggles and heel lifts before it do not decide the axis.
+SmallTiltAxis takes the shin's axis from its lean during the first forefoot lift (see the class).
 A sway of 0.15 deg turns that axis by about 10 deg, which changes a 2 deg lean by 0.03 deg.
 Everything here runs on the common output grid, so the result does not depend on how the input was split.
 """
@@ -22,10 +21,12 @@ FloatArray = NDArray[np.float64]
 
 
 class RestArming:
-    """The first grid time from `from_s` on at which the foot has been flat for rest_s (pitch and roll < flat_rad;
+    """When the ankle pumps are over and the exercise may begin: heel lifts and pronation are watched from then on.
+
+    The first grid time from `from_s` on at which the foot has been flat for rest_s (pitch and roll < flat_rad;
     a sensor gap, NaN, neither breaks nor makes a flat run)."""
 
-    def __init__(self, rest_s: float = 1.0, flat_rad: float = math.radians(3.0)) -> None:
+    def __init__(self, rest_s: float = 1.5, flat_rad: float = math.radians(3.0)) -> None:
         self.rest_s = rest_s
         self.flat_rad = flat_rad
         self.armed_t_s: float | None = None

@@ -26,9 +26,8 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    reps = int(args.minutes * 60 / 3.0)
     t0 = time.perf_counter()
-    sim = simulate("band_mobilisation", reps=reps, rate_hz=200.0, seed=7)
+    sim = simulate("band_mobilisation", duration_s=args.minutes * 60.0, rate_hz=200.0, seed=7)
     duration_min = sim.truth.t_s[-1] / 60
     print(
         f"simulated {duration_min:.1f} min, {len(sim.blocks['shin'])} samples per sensor "
