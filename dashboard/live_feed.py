@@ -587,10 +587,10 @@ class LiveFeed:
                 reason = data.get("reason")
                 self._add_event(kind, t, f"calibration failed{': ' + str(reason) if reason else ''}")
             else:
-                text = event_text(kind, data)
-                if kind == "compensation_started" and text:
-                    self._set(feedback=text)
-                self._add_event(kind, t, text or kind.replace("_", " "))
+                shown = event_text(kind, data)
+                if kind == "compensation_started" and shown:
+                    self._set(feedback=shown)
+                self._add_event(kind, t, shown or kind.replace("_", " "))
 
     def _on_source_event(self, event: SourceEvent) -> None:
         kind = str(event.kind)

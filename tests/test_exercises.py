@@ -554,6 +554,60 @@ def test_a_hold_shows_its_time_while_it_lasts_and_one_cut_by_the_end_is_reported
     assert a.progress()["holding_s"] is None
 
 
+def with_lost_packets(stream: AngleStream, gaps_s: list[tuple[float, float]]) -> AngleStream:
+    """The stream with every channel but the time NaN inside the gaps (lost packets), [start, end) in s."""
+    lost = np.zeros(len(stream), dtype=bool)
+    for start, end in gaps_s:
+        lost |= (stream.t_s >= start) & (stream.t_s < end)
+    channels = [np.where(lost, np.nan, c) for c in vars(stream).values()][1:]
+    return AngleStream(stream.t_s, *channels)
+
+
+def test_lost_packets_on_the_ramps_do_not_move_a_holds_edges() -> None:
+    """Seated holds whose ramps (1 s up to 22 deg, 1 s down, eased) lose half a second of samples: in the
+    middle of the way up, over its end, over the start of the way down. Each edge stays at its knot, and
+    any chunking gives the same holds."""
+    t = grid(80.0)
+    knots = [*stance(), (6.0, 0.0), (7.0, 22.0), (20.0, 22.0), (21.0, 0.0), (30.0, 0.0), (31.0, 22.0)]
+    knots += [(44.0, 22.0), (45.0, 0.0), (55.0, 0.0), (56.0, 22.0), (69.0, 22.0), (70.0, 0.0)]
+    gaps = [(6.25, 6.75), (19.9, 20.4), (30.7, 31.2), (68.8, 69.3)]
+    stream = make_stream(t, np.random.default_rng(3), np.zeros_like(t), -eased_track(t, knots), sway_deg=0.2)
+    stream = with_lost_packets(stream, gaps)
+    holds = of(feed(spec("seated_dorsiflexion_hold").make(), stream), "hold")
+    edges = [edge for h in holds for edge in (h["start_s"], h["end_s"])]
+    assert edges == pytest.approx([7.0, 20.0, 31.0, 44.0, 56.0, 69.0], abs=0.3)
+    for seed in range(3):
+        chunks = random_chunks(len(stream), np.random.default_rng(seed))
+        assert of(feed(spec("seated_dorsiflexion_hold").make(), stream, chunks), "hold") == holds
+
+
+def soleus_lean_with_the_heel_up(heel_down_s: float, gaps_s: list[tuple[float, float]]) -> AngleStream:
+    """A soleus stretch (33 deg from 7.5 s to 50 s) leaned into with the heel 6 deg up (the ankle at 27 deg,
+    past 80 % of the hold) until heel_down_s - 0.5, down at heel_down_s; packets lost in gaps_s."""
+    t = grid(60.0)
+    shin = eased_track(t, [*stance(), (6.0, 0.0), (7.5, 33.0), (50.0, 33.0), (51.5, 0.0)])
+    heel = eased_track(t, [*stance(), (6.5, 0.0), (7.0, 6.0), (heel_down_s - 0.5, 6.0), (heel_down_s, 0.0)])
+    return with_lost_packets(make_stream(t, np.random.default_rng(5), shin, heel, sway_deg=0.2), gaps_s)
+
+
+def test_a_hold_starts_after_a_heel_down_that_comes_late_in_the_lean() -> None:
+    """The heel comes down 0.8 s after the lean: one plateau window spans both levels; the hold starts at the
+    end of the last rise."""
+    holds = of(feed(spec("soleus_stretch").make(), soleus_lean_with_the_heel_up(8.8, [])), "hold")
+    assert len(holds) == 1
+    assert holds[0]["start_s"] == pytest.approx(8.8, abs=0.2)
+    assert holds[0]["end_s"] == pytest.approx(50.0, abs=0.4)
+
+
+def test_lost_packets_on_the_deeper_plateau_do_not_keep_the_start_on_the_heel_up_level() -> None:
+    """The heel comes down 2.5 s after the lean, then short bursts of lost packets every 1.8 s: no window
+    of the deeper plateau is complete, yet the hold moves its start there."""
+    gaps = [(11.4, 11.6), (13.2, 13.4), (15.0, 15.2), (16.8, 17.0)]
+    events = feed(spec("soleus_stretch").make(), soleus_lean_with_the_heel_up(10.5, gaps))
+    assert [e.kind for e in events] == ["hold_started", "hold_started", "hold"]
+    assert events[-1].data["start_s"] == pytest.approx(10.5, abs=0.4)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Circles
 

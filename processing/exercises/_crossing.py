@@ -51,7 +51,7 @@ def rise_time(t_s: FloatArray, y: FloatArray, stop: int, level: float, lo: int) 
     below = np.flatnonzero(y[lo:stop] < level)
     if not below.size:
         return float(t_s[lo])
-    return crossing_time(t_s, y, lo + int(below[-1]), level)
+    return _bridged_crossing(t_s, y, lo + int(below[-1]), stop, level)
 
 
 def fall_time(t_s: FloatArray, y: FloatArray, stop: int, level: float, lo: int) -> float:
@@ -59,7 +59,17 @@ def fall_time(t_s: FloatArray, y: FloatArray, stop: int, level: float, lo: int) 
     above = np.flatnonzero(y[lo:stop] > level)
     if not above.size:
         return float(t_s[lo])
-    return crossing_time(t_s, y, lo + int(above[-1]), level)
+    return _bridged_crossing(t_s, y, lo + int(above[-1]), stop, level)
+
+
+def _bridged_crossing(t_s: FloatArray, y: FloatArray, i: int, stop: int, level: float) -> float:
+    """Crossing of level after sample i, interpolated to the next finite sample before stop (across a gap)."""
+    after = np.flatnonzero(np.isfinite(y[i + 1 : stop]))
+    j = i + 1 + int(after[0]) if after.size else i + 1
+    if j >= len(t_s) or j == i + 1:
+        return crossing_time(t_s, y, i, level)
+    frac = float(np.clip((level - y[i]) / (y[j] - y[i]), 0.0, 1.0)) if y[j] != y[i] else 0.0
+    return float(t_s[i] + frac * (t_s[j] - t_s[i]))
 
 
 def at_fraction(t_a: float, frac_a: float, t_b: float, frac_b: float, frac: float) -> float:
@@ -135,7 +145,59 @@ def easing_s(
         return 0.0
     seg = y[max(i - window_n // 2, 0) : i + window_n // 2 + 1]
     seg = seg[np.isfinite(seg)]
-    if not seg.size or speed == 0.0:
+    if speed == 0.0:
         return 0.0
+    if not seg.size:  # lost packets around t_line
+        return _easing_across_gap(t_s, y, i, t_line, level, abs(speed), window_n, stop)
     gap = abs(level - float(np.mean(seg)))
     return float(np.clip(EASING_GAIN * gap / abs(speed), 0.0, MAX_EASING_S))
+
+
+MAX_BRIDGED_GAP_S = 1.2
+
+
+def _easing_across_gap(
+    t_s: FloatArray, y: FloatArray, i: int, t_line: float, level: float, speed: float, window_n: int, stop: int
+) -> float:
+    """easing_s when t_line falls in a gap of at most MAX_BRIDGED_GAP_S: b from the mean of window_n samples at
+    the gap's edge nearer the level (on the plateau side), through the half-cosine model, at most the distance
+    to that edge (a small gap there is as much the plateau's sway as easing); 0 if none."""
+    lo = int(np.searchsorted(t_s, t_line - MAX_BRIDGED_GAP_S))
+    hi = min(stop, int(np.searchsorted(t_s, t_line + MAX_BRIDGED_GAP_S, side="right")))
+    before = np.flatnonzero(np.isfinite(y[lo:i]))
+    after = np.flatnonzero(np.isfinite(y[i:hi]))
+    if not before.size or not after.size:
+        return 0.0
+    a, b = lo + int(before[-1]), i + int(after[0])
+    if t_s[b] - t_s[a] > MAX_BRIDGED_GAP_S:
+        return 0.0
+    sides = [(t_s[max(a - window_n + 1, 0) : a + 1], y[max(a - window_n + 1, 0) : a + 1])]
+    sides.append((t_s[b : min(b + window_n, stop)], y[b : min(b + window_n, stop)]))
+    means = []
+    for (ts, ys), edge in zip(sides, (a, b), strict=True):
+        finite = np.isfinite(ys)
+        means.append((float(np.mean(ts[finite])), float(np.mean(ys[finite])), float(t_s[edge])))
+    plateau, line = sorted(means, key=lambda m: abs(level - m[1]))
+    gap = max((level - plateau[1]) * math.copysign(1.0, level - line[1]), 0.0)  # overshoot: no gap
+    delay = _half_cosine_delay(abs(plateau[0] - t_line), gap / speed)
+    return min(delay, abs(plateau[2] - t_line))
+
+
+def _half_cosine_delay(delta_s: float, gap_s: float) -> float:
+    """Delay b/2 (s) of a half-cosine easing whose gap to the level, in seconds of the ramp's speed, is gap_s at
+    delta_s beyond where the ramp's line reaches the level (0 <= b <= 2 MAX_EASING_S; bisection)."""
+
+    def gap_at(b: float) -> float:
+        if delta_s >= b / 2.0:
+            return 0.0
+        return 0.5 * (b / 2.0 - delta_s - b / math.pi * math.cos(math.pi * delta_s / b))
+
+    lo, hi = min(2.0 * delta_s, 2.0 * MAX_EASING_S), 2.0 * MAX_EASING_S
+    if gap_s >= gap_at(hi):
+        return MAX_EASING_S
+    if gap_s <= 0.0:
+        return lo / 4.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if gap_at(mid) < gap_s else (lo, mid)
+    return 0.25 * (lo + hi)

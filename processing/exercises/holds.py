@@ -44,6 +44,7 @@ from processing.exercises._stream import (
     finite_count,
     from_units,
     trailing_extreme,
+    trailing_mean,
 )
 from processing.exercises.base import AngleStream
 
@@ -84,9 +85,11 @@ class HoldRule:
 
 
 _LOW, _HIGH = 0.2, 0.8
+_MIN_LAST_RISE = 0.2  # the last rise after a pause is fitted on its own when at least this fraction of the ramp
 _MAX_DOWN_FRACTION = 0.7  # a drop decided above this fraction of the last plateau is too short to extrapolate
 
 
+_MAX_GAP_FRACTION = 0.25  # a plateau window may miss this fraction of its samples (lost packets)
 _RISING_LAG_S = 0.1  # a ramp rises over every step of this length until its 80 % crossing
 _EASE_WINDOW_S = 0.1  # the gap of an easing ramp is averaged over this window, s
 
@@ -138,7 +141,7 @@ class HoldAnalyser(StreamAnalyser):
         self._tracker.begin(self, x, first)
         rmax = trailing_extreme(x, first, n_settle, "max")
         rmin = trailing_extreme(x, first, n_settle, "min")
-        gaps = trailing_extreme((~np.isfinite(x)).astype(np.float64), first, n_settle, "max")
+        gaps = 1.0 - trailing_mean(np.isfinite(x).astype(np.float64), first, n_settle)
         window = _Windows(first, rmax, rmin, gaps)
         events: list[Event] = []
         i = first
@@ -172,7 +175,7 @@ class HoldAnalyser(StreamAnalyser):
         base = self._tracker.base_rad
         rmax, rmin, gaps = window.at(lo, hi)
         band = np.maximum(self.rule.band_rad, self.rule.band_fraction * (rmax - base))
-        stable = (gaps == 0.0) & (rmax - rmin <= band) & (rmin >= base + 0.5 * self.rule.on_rad)
+        stable = (gaps <= _MAX_GAP_FRACTION) & (rmax - rmin <= band) & (rmin >= base + 0.5 * self.rule.on_rad)
         return stable, 0.5 * (rmax + rmin)
 
     def _find_plateau(self, x: FloatArray, i: int, window: _Windows) -> tuple[int | None, bool]:
@@ -214,20 +217,36 @@ class HoldAnalyser(StreamAnalyser):
         settled = x[max(k - self.samples(self.rule.settle_s) // 2 + 1, 0) : k + 1]
         return float(np.median(settled[np.isfinite(settled)]))
 
-    def _ramp_end(self, t: FloatArray, x: FloatArray, lo: int, k: int, from_level: float, level: float) -> float:
+    def _ramp_end(
+        self, t: FloatArray, x: FloatArray, lo: int, k: int, from_level: float, level: float, refine: bool = True
+    ) -> float:
         """End of the ramp from from_level up to level between indices lo and k (see the module docstring)."""
         height = level - from_level
         low, high = from_level + _LOW * height, from_level + _HIGH * height
         reached = lo + int(np.flatnonzero(x[lo : k + 1] >= high)[0])
+        lag = self.samples(_RISING_LAG_S)
+        short = np.flatnonzero(x[reached : k + 1] < level - max(self.rule.band_rad, 0.15 * height))
+        if refine and short.size:  # paused short of the level after its 80 %: the hold starts after the last rise
+            last_short = reached + int(short[-1])
+            step = x[reached + lag : last_short + 1] - x[reached : last_short + 1 - lag]
+            paused_rad = float(np.nanmin(x[reached : last_short + 1]))
+            if np.any(step <= 0.0) and paused_rad + _HIGH * (level - paused_rad) > x[reached]:
+                return self._ramp_end(t, x, reached, k, paused_rad, level, refine=False)
         t_high = rise_time(t, x, reached + 1, high, lo)
         end = at_fraction(rise_time(t, x, reached + 1, low, lo), _LOW, t_high, _HIGH, 1.0)
         below = np.flatnonzero(x[lo:reached] < low)
         ramp_lo = lo + int(below[-1]) if below.size else lo
-        lag = self.samples(_RISING_LAG_S)
-        rising = x[ramp_lo + lag : reached + 1] - x[ramp_lo : reached + 1 - lag] > 0.0
+        step = x[ramp_lo + lag : reached + 1] - x[ramp_lo : reached + 1 - lag]
+        rising = (step > 0.0) | ~np.isfinite(step)  # a gap in the data is no pause
         stalled = np.flatnonzero(~rising)
         if stalled.size:  # the ramp paused on the way (the heel up, a hesitation): fit its last rise only
             ramp_lo += lag + int(stalled[-1])
+            paused_rad = float(np.nanmin(x[ramp_lo : reached + 1]))
+            if level - paused_rad >= _MIN_LAST_RISE * height:  # a rise of its own: its own 20 % and 80 %
+                low, high = paused_rad + _LOW * (level - paused_rad), paused_rad + _HIGH * (level - paused_rad)
+                reached = ramp_lo + int(np.flatnonzero(x[ramp_lo : k + 1] >= high)[0])
+                t_high = rise_time(t, x, reached + 1, high, ramp_lo)
+                end = at_fraction(rise_time(t, x, reached + 1, low, ramp_lo), _LOW, t_high, _HIGH, 1.0)
         ramp = ramp_line(t, x, ramp_lo, reached + 1, low, high)
         if ramp is not None and ramp[1] > 0.0:
             end = line_time(ramp, level)
@@ -359,7 +378,7 @@ class HoldAnalyser(StreamAnalyser):
 
 @dataclass
 class _Windows:
-    """Trailing-window statistics of one chunk (indices into the samples from `first`)."""
+    """Trailing-window statistics of one chunk (indices into the samples from `first`); gaps: missing fraction."""
 
     first: int
     rmax: FloatArray
