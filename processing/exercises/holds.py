@@ -9,10 +9,12 @@ level (its last steady rise, if it paused on the way), extended to the level and
 easing into it (see _crossing.easing_s), so a slow or rounded ramp, or sway, does not bias it. The hold
 lasts until the angle falls below end_fraction of the plateau's height; its end is the start of the ramp
 down, found the same way from the ramp between its last 80 % crossing and that moment and the last plateau
-level (the median of the first half of the last stable window). Partial drops above end_fraction and slow
-drift (the tissue giving way) stay in the hold; a deeper plateau reached within reanchor_s of the start (a
-heel put back down, a lean completed) moves the start to the end of the ramp into it (with another
-"hold_started").
+level (the median of the first half of the last stable window). A pause short of the level after the 80 %
+crossing (the heel coming down late) makes the start the end of the last rise. Plateau windows may miss a
+quarter of their samples (lost packets); crossings and ramp ends are interpolated across such gaps.
+Partial drops above end_fraction and slow drift (the tissue giving way) stay in the hold; a deeper plateau
+reached within reanchor_s of the start (a heel put back down, a lean completed) moves the start to the end
+of the ramp into it (with another "hold_started").
 
 Events: "hold_started" (start_s, level_rad, target_s) the moment a plateau is recognised, and "hold"
 (start_s, end_s, duration_s, mean_dorsiflexion_rad, counts, count, flags) when it ends.
@@ -230,7 +232,8 @@ class HoldAnalyser(StreamAnalyser):
             last_short = reached + int(short[-1])
             step = x[reached + lag : last_short + 1] - x[reached : last_short + 1 - lag]
             paused_rad = float(np.nanmin(x[reached : last_short + 1]))
-            if np.any(step <= 0.0) and paused_rad + _HIGH * (level - paused_rad) > x[reached]:
+            last_high = paused_rad + _HIGH * (level - paused_rad)
+            if np.any(step <= 0.0) and last_high > x[reached] and np.any(x[reached : k + 1] >= last_high):
                 return self._ramp_end(t, x, reached, k, paused_rad, level, refine=False)
         t_high = rise_time(t, x, reached + 1, high, lo)
         end = at_fraction(rise_time(t, x, reached + 1, low, lo), _LOW, t_high, _HIGH, 1.0)
@@ -242,9 +245,11 @@ class HoldAnalyser(StreamAnalyser):
         if stalled.size:  # the ramp paused on the way (the heel up, a hesitation): fit its last rise only
             ramp_lo += lag + int(stalled[-1])
             paused_rad = float(np.nanmin(x[ramp_lo : reached + 1]))
-            if level - paused_rad >= _MIN_LAST_RISE * height:  # a rise of its own: its own 20 % and 80 %
-                low, high = paused_rad + _LOW * (level - paused_rad), paused_rad + _HIGH * (level - paused_rad)
-                reached = ramp_lo + int(np.flatnonzero(x[ramp_lo : k + 1] >= high)[0])
+            last_high = paused_rad + _HIGH * (level - paused_rad)
+            hits = np.flatnonzero(x[ramp_lo : k + 1] >= last_high)
+            if level - paused_rad >= _MIN_LAST_RISE * height and hits.size:  # a rise of its own: its 20 % and 80 %
+                low, high = paused_rad + _LOW * (level - paused_rad), last_high
+                reached = ramp_lo + int(hits[0])
                 t_high = rise_time(t, x, reached + 1, high, ramp_lo)
                 end = at_fraction(rise_time(t, x, reached + 1, low, ramp_lo), _LOW, t_high, _HIGH, 1.0)
         ramp = ramp_line(t, x, ramp_lo, reached + 1, low, high)
