@@ -22,17 +22,23 @@ class TiltTracker:
     samples interpolated linearly between the samples on either side: the filter then integrates about the
     right rotation over the gap instead of none. Only the real samples' results are returned.
 
+    Longer gaps (over max_fill_s) are not bridged: the rotation during them is unknown, and a bridge through
+    half a cycle of a fast movement can be 20 deg off, which vqf's 3 s accelerometer correction takes seconds
+    to remove. The filter restarts instead, and a new vqf takes its inclination from the first accelerometer
+    sample (off only by that moment's movement acceleration, a few degrees at most in these exercises).
+
     Parameters
     ----------
     rate_hz : the sensor's sampling rate, Hz.
     gyr_bias_rad_s : (3,) gyro bias from the calibration stance, subtracted before filtering, rad/s.
-    max_fill_s : longer gaps are not bridged (vqf's accelerometer correction recovers the inclination), s.
+    max_fill_s : longest gap bridged, s.
     """
 
-    def __init__(self, rate_hz: float, gyr_bias_rad_s: FloatArray, max_fill_s: float = 1.0) -> None:
+    def __init__(self, rate_hz: float, gyr_bias_rad_s: FloatArray, max_fill_s: float = 0.25) -> None:
         self._vqf = VQF(1.0 / rate_hz)
         self.period_s = 1.0 / rate_hz
         self.max_fill_s = max_fill_s
+        self._prev_t_s: float | None = None
         self.gyr_bias_rad_s = np.asarray(gyr_bias_rad_s, dtype=np.float64)
         self._last: tuple[float, FloatArray, FloatArray] | None = None
 
@@ -50,8 +56,22 @@ class TiltTracker:
             return np.zeros((0, 3)), gyr_unbiased
         acc_in, gyr_in, real = self._bridge_gaps(t_s, np.asarray(acc, dtype=np.float64), gyr_unbiased)
         self._last = (float(t_s[-1]), acc[-1].copy(), gyr_unbiased[-1].copy())
-        out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in), np.ascontiguousarray(acc_in))
-        return up_from_quat(np.asarray(out["quat6D"], dtype=np.float64)[real]), gyr_unbiased
+        quat = np.empty((len(acc_in), 4))
+        bounds = [0, *self._restarts(t_s, real), len(acc_in)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if lo > 0:
+                self._vqf = VQF(self.period_s)
+            if hi > lo:
+                out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in[lo:hi]), np.ascontiguousarray(acc_in[lo:hi]))
+                quat[lo:hi] = out["quat6D"]
+        return up_from_quat(quat[real]), gyr_unbiased
+
+    def _restarts(self, t_s: FloatArray, real: NDArray[np.intp]) -> list[int]:
+        """Indices (in the bridged input) of the samples that follow a gap too long to bridge."""
+        prev = self._prev_t_s if self._prev_t_s is not None else float(t_s[0])
+        self._prev_t_s = float(t_s[-1])
+        dt = np.diff(np.concatenate([[prev], t_s]))
+        return [int(real[i]) for i in np.flatnonzero(dt > self.max_fill_s)]
 
     def _bridge_gaps(
         self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray
