@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--side", choices=("left", "right"), default=None, help="leg (default: the session's, or right)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--angles-csv", default=None, help="write t_s,dorsiflexion_deg,inversion_deg here")
+    for part, how in (("shin", "outer ankle bone to the middle of the knee cap"), ("foot", "heel to longest toe")):
+        p.add_argument(
+            f"--{part}-length-m",
+            type=float,
+            default=None,
+            help=f"knee_to_wall: {part} length in m ({how}), with the other length, for a geometric toe-to-wall "
+            "distance instead of the 3.6 deg per cm rule",
+        )
 
     p = sub.add_parser("decode", help="decode sensor packets given as hex, print SI samples as JSON")
     _add_data_dir(p)
@@ -204,8 +212,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             side = side or "right"
     except InputFileError as e:
         raise CliError(str(e)) from e
+    lengths = {"shin_length_m": args.shin_length_m, "foot_length_m": args.foot_length_m}
+    if any(v is not None for v in lengths.values()):
+        if args.exercise != "knee_to_wall":
+            raise CliError("--shin-length-m and --foot-length-m are for --exercise knee_to_wall")
+        if any(v is None or not v > 0 for v in lengths.values()):
+            raise CliError("give both --shin-length-m and --foot-length-m, in metres, above 0 (e.g. 0.42 and 0.26)")
     try:
-        analysis = analyze_sets(blocks, args.exercise, side, sets_s) if sets_s else analyze(blocks, args.exercise, side)
+        if sets_s:
+            analysis = analyze_sets(blocks, args.exercise, side, sets_s, **lengths)
+        else:
+            analysis = analyze(blocks, args.exercise, side, **lengths)
     except (CalibrationError, ValueError) as e:
         raise CliError(f"{args.path}: cannot analyse: {e}") from e
     report = analysis_to_json(analysis, args.exercise, side)

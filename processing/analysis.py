@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from numpy.typing import NDArray
 
 from processing.calibration import CalibrationError
 from processing.events import Event, StepOutput
+from processing.exercises.knee_to_wall import KneeToWall, toe_to_wall_m
 from processing.pipeline import Pipeline
 from sensors.samples import ROLES, Role, SampleBlock
 
@@ -121,7 +123,14 @@ def concat_outputs(outputs: list[StepOutput]) -> StepOutput:
     )
 
 
-def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right") -> Analysis:
+def analyze(
+    blocks: dict[Role, SampleBlock],
+    exercise: str,
+    side: Side = "right",
+    *,
+    shin_length_m: float | None = None,
+    foot_length_m: float | None = None,
+) -> Analysis:
     """Analyse a whole recording with the streaming pipeline (one step per sensor, then finish).
 
     Parameters
@@ -129,6 +138,8 @@ def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right"
     blocks : per role, all samples of that sensor (session clock); both roles are required.
     exercise : one of processing.pipeline.EXERCISES.
     side : "left" or "right".
+    shin_length_m, foot_length_m : for knee_to_wall, the person's lengths for the geometric toe-to-wall
+        distance (see processing.exercises.knee_to_wall.toe_to_wall_m); both or neither.
 
     Raises
     ------
@@ -138,7 +149,13 @@ def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right"
     missing = [r for r in ROLES if r not in blocks or len(blocks[r]) == 0]
     if missing:
         raise ValueError(f"no samples of the {' and '.join(missing)} sensor; dorsi needs both shin and foot")
-    pipe = Pipeline(exercise, side)
+    lengths = shin_length_m is not None or foot_length_m is not None
+    if lengths and exercise != "knee_to_wall":
+        raise ValueError("shin and foot lengths are used only by the knee_to_wall test")
+    if lengths:
+        toe_to_wall_m(math.radians(40.0), shin_length_m, foot_length_m)  # raises on one length or a bad one
+    custom = KneeToWall(shin_length_m=shin_length_m, foot_length_m=foot_length_m) if lengths else None
+    pipe = Pipeline(exercise, side, analyser=custom)
     out = concat_outputs([pipe.step(blocks[r]) for r in ROLES] + [pipe.finish()])
     out.events.sort(key=lambda e: e.t_s)
     cal = pipe.calibration
@@ -175,7 +192,11 @@ def analyze(blocks: dict[Role, SampleBlock], exercise: str, side: Side = "right"
 
 
 def analyze_sets(
-    blocks: dict[Role, SampleBlock], exercise: str, side: Side, sets_s: list[tuple[float, float]]
+    blocks: dict[Role, SampleBlock],
+    exercise: str,
+    side: Side,
+    sets_s: list[tuple[float, float]],
+    **lengths_m: float | None,
 ) -> Analysis:
     """Analyse each set (start_s, end_s) on its own, as the live view does (a new calibration per set), and join.
 
@@ -185,7 +206,7 @@ def analyze_sets(
     for i, (start_s, end_s) in enumerate(sets_s, 1):
         window = {r: blocks[r].window(start_s, end_s) for r in ROLES}
         try:
-            parts.append(analyze(window, exercise, side))
+            parts.append(analyze(window, exercise, side, **lengths_m))
         except (CalibrationError, ValueError) as e:
             raise CalibrationError(f"set {i} ({start_s:.1f}-{end_s:.1f} s): {e}") from e
     if not parts:

@@ -11,7 +11,7 @@ from processing.angles import ankle_angles, segment_angles
 from processing.calibration import Calibration, CalibrationDetector, CalibrationError, StillnessThresholds
 from processing.compensation import CompensationDetector
 from processing.events import Event, StepOutput
-from processing.exercises.base import AngleStream, ExerciseSpec
+from processing.exercises.base import Analyser, AngleStream, ExerciseSpec
 from processing.exercises.registry import SPECS, spec
 from processing.grid import GridMerger
 from processing.hinge import HingeFinder
@@ -59,6 +59,7 @@ class Pipeline:
     output_rate_hz : rate of the angle output, Hz.
     max_gap_s : grid points inside a sensor gap longer than this are NaN, s.
     stillness : calibration thresholds.
+    analyser : the exercise's analyser with non-default settings (default: the spec's).
 
     Attributes
     ----------
@@ -75,13 +76,14 @@ class Pipeline:
         output_rate_hz: float = 100.0,
         max_gap_s: float = 0.1,
         stillness: StillnessThresholds | None = None,
+        analyser: Analyser | None = None,
     ) -> None:
         if side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {side!r}")
         self.exercise = exercise
         self.side: Side = side
         self.spec: ExerciseSpec = spec(exercise)
-        self.analyser = self.spec.make()
+        self.analyser = analyser if analyser is not None else self.spec.make()
         self._detector = CalibrationDetector(stillness)
         self._merger = GridMerger(output_rate_hz, N_VALUES, max_gap_s)
         self._tracks: dict[Role, SegmentTrack] = {}

@@ -136,3 +136,41 @@ def test_decode_witmotion_capture():
     assert sample["yaw_deg"] == pytest.approx(70.269, abs=1e-3)
     proc = dorsi("decode", "--profile", "witmotion", "0102035561", check=False)
     assert proc.returncode == 1 and json.loads(proc.stdout)[0]["malformed"]
+
+
+def test_knee_to_wall_in_degrees_and_centimetres_with_and_without_the_persons_lengths(tmp_path):
+    sim = simulate("knee_to_wall", reps=3, seed=31, heel_lifts=1)
+    csv_path = tmp_path / "k2w.csv"
+    write_interchange(csv_path, sim.blocks)
+    rule = json.loads(dorsi("analyze", csv_path, "--exercise", "knee_to_wall", "--json").stdout)
+    counted = [a for a in rule["attempts"] if a["counts"]]
+    assert len(rule["attempts"]) == len(sim.truth.attempts)
+    assert [a["heel_lifted"] for a in rule["attempts"]] == [t.heel_lifted for t in sim.truth.attempts]
+    best_true_deg = max(math.degrees(t.max_dorsiflexion_rad) for t in sim.truth.attempts if not t.heel_lifted)
+    best_deg = max(a["max_dorsiflexion_deg"] for a in counted)
+    assert best_deg == pytest.approx(best_true_deg, abs=1.5)
+    assert rule["knee_to_wall_cm"] == pytest.approx(best_deg / 3.6, abs=0.06)  # the clinical 3.6 deg per cm
+
+    shin_m, foot_m = 0.42, 0.26
+    geo = json.loads(
+        dorsi(
+            "analyze",
+            csv_path,
+            "--exercise",
+            "knee_to_wall",
+            "--json",
+            "--shin-length-m",
+            shin_m,
+            "--foot-length-m",
+            foot_m,
+        ).stdout
+    )
+    th = math.radians(best_deg)
+    # knee cap 4 cm in front of the shin axis at shin_m up it; toe tip 80 % of the foot in front of the ankle
+    expected_cm = 100 * (shin_m * math.sin(th) + 0.04 * math.cos(th) - 0.8 * foot_m)
+    assert geo["knee_to_wall_cm"] == pytest.approx(expected_cm, abs=0.1)
+
+    wrong = dorsi("analyze", csv_path, "--exercise", "band_mobilisation", "--shin-length-m", 0.4, check=False)
+    assert wrong.returncode == 2 and "knee_to_wall" in wrong.stderr
+    half = dorsi("analyze", csv_path, "--exercise", "knee_to_wall", "--shin-length-m", 0.4, check=False)
+    assert half.returncode == 2 and "give both" in half.stderr
