@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,7 +10,7 @@ from numpy.typing import NDArray
 
 from processing.calibration import CalibrationError
 from processing.events import Event, StepOutput
-from processing.exercises.knee_to_wall import KneeToWall, toe_to_wall_m
+from processing.exercises.knee_to_wall import KneeToWall
 from processing.pipeline import Pipeline
 from sensors.samples import ROLES, Role, SampleBlock
 
@@ -152,8 +151,6 @@ def analyze(
     lengths = shin_length_m is not None or foot_length_m is not None
     if lengths and exercise != "knee_to_wall":
         raise ValueError("shin and foot lengths are used only by the knee_to_wall test")
-    if lengths:
-        toe_to_wall_m(math.radians(40.0), shin_length_m, foot_length_m)  # raises on one length or a bad one
     custom = KneeToWall(shin_length_m=shin_length_m, foot_length_m=foot_length_m) if lengths else None
     pipe = Pipeline(exercise, side, analyser=custom)
     out = concat_outputs([pipe.step(blocks[r]) for r in ROLES] + [pipe.finish()])

@@ -38,7 +38,6 @@ class TiltTracker:
         self._vqf = VQF(1.0 / rate_hz)
         self.period_s = 1.0 / rate_hz
         self.max_fill_s = max_fill_s
-        self._prev_t_s: float | None = None
         self.gyr_bias_rad_s = np.asarray(gyr_bias_rad_s, dtype=np.float64)
         self._last: tuple[float, FloatArray, FloatArray] | None = None
 
@@ -54,10 +53,10 @@ class TiltTracker:
         n = len(t_s)
         if n == 0:
             return np.zeros((0, 3)), gyr_unbiased
-        acc_in, gyr_in, real = self._bridge_gaps(t_s, np.asarray(acc, dtype=np.float64), gyr_unbiased)
+        acc_in, gyr_in, real, restarts = self._bridge_gaps(t_s, np.asarray(acc, dtype=np.float64), gyr_unbiased)
         self._last = (float(t_s[-1]), acc[-1].copy(), gyr_unbiased[-1].copy())
         quat = np.empty((len(acc_in), 4))
-        bounds = [0, *self._restarts(t_s, real), len(acc_in)]
+        bounds = [0, *restarts, len(acc_in)]
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             if lo > 0:
                 self._vqf = VQF(self.period_s)
@@ -66,27 +65,22 @@ class TiltTracker:
                 quat[lo:hi] = out["quat6D"]
         return up_from_quat(quat[real]), gyr_unbiased
 
-    def _restarts(self, t_s: FloatArray, real: NDArray[np.intp]) -> list[int]:
-        """Indices (in the bridged input) of the samples that follow a gap too long to bridge."""
-        prev = self._prev_t_s if self._prev_t_s is not None else float(t_s[0])
-        self._prev_t_s = float(t_s[-1])
-        dt = np.diff(np.concatenate([[prev], t_s]))
-        return [int(real[i]) for i in np.flatnonzero(dt > self.max_fill_s)]
-
     def _bridge_gaps(
         self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray
-    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
-        """Insert interpolated samples into gaps; return acc, gyr and the indices of the real samples."""
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.intp], list[int]]:
+        """Insert interpolated samples into gaps up to max_fill_s; return acc, gyr, the indices of the real
+        samples, and the indices of those that follow a longer gap (where the filter restarts)."""
         n = len(t_s)
         real = np.arange(n)
         if self._last is None:
             self._last = (float(t_s[0]), acc[0], gyr[0])
         last_t, last_acc, last_gyr = self._last
         dt = np.diff(np.concatenate([[last_t], t_s]))
+        too_long = dt > self.max_fill_s
         missing = np.rint(dt / self.period_s).astype(np.intp) - 1
-        missing[(missing < 1) | (dt > self.max_fill_s)] = 0
+        missing[(missing < 1) | too_long] = 0
         if not missing.any():
-            return acc, gyr, real
+            return acc, gyr, real, np.flatnonzero(too_long).tolist()
         counts = missing + 1
         interval = np.repeat(np.arange(n), counts)
         ends = np.cumsum(counts)
@@ -98,4 +92,4 @@ class TiltTracker:
         gyr_out = prev_gyr[interval] + frac * (gyr[interval] - prev_gyr[interval])
         real = ends - 1
         acc_out[real], gyr_out[real] = acc, gyr
-        return acc_out, gyr_out, real
+        return acc_out, gyr_out, real, real[too_long].tolist()

@@ -26,7 +26,7 @@ def suite():
     results = run_suite(seeds, [BASE_SEED + len(seeds)])
     figures = summarise(results)
     print(f"\nvalidation base seed {BASE_SEED} (replay: DORSI_VALIDATION_SEED={BASE_SEED})")
-    for line in describe_failures(results, figures):
+    for line in describe_failures(results):
         print(line)
     return results, figures
 

@@ -264,3 +264,19 @@ def test_sets_are_analysed_each_with_its_own_calibration() -> None:
     assert a.rep_count == 7
     later = [r["start_s"] for r in a.reps[3:]]
     assert min(later) > shift
+
+
+def test_reps_during_or_just_after_lost_packets_are_flagged_data_gap() -> None:
+    s = simulate("band_mobilisation", reps=20, seed=23, packet_loss=True)
+    bursts = [(a, b) for r in ("shin", "foot") for a, b in s.case["sensors"][r]["loss_bursts"] if b - a >= 0.2]
+    assert bursts, "the seed must lose packets for this test"
+    a = analyze(s.blocks, "band_mobilisation", "right")
+    for e in (e for e in a.events if e.kind == "rep"):
+        rep, known_s = e.data, min(e.data["end_s"], e.t_s)  # a rep is judged on what was known when it was counted
+        near = any(g0 + 0.05 <= known_s and g1 + 5.0 >= rep["start_s"] for g0, g1 in bursts)
+        far = all(g0 > known_s + 0.05 or g1 + 5.5 < rep["start_s"] for g0, g1 in bursts)
+        if near:
+            assert "data_gap" in rep["flags"], (rep, bursts)
+        elif far:
+            assert "data_gap" not in rep["flags"], (rep, bursts)
+    assert any("data_gap" in rep["flags"] for rep in a.reps)

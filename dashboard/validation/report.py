@@ -70,7 +70,7 @@ def run_validate(seed: int | None, n_cases: int, n_long: int, datasets: Path | N
         print()
     else:
         print("\n".join(simulated_lines(figures, base, n_cases, n_long)))
-        for line in describe_failures(results, figures):
+        for line in describe_failures(results):
             print("  " + line)
         print()
         print("\n".join(real_lines))

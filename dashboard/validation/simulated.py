@@ -104,15 +104,11 @@ def _match(truth: list[Any], measured: list[dict[str, Any]]) -> list[tuple[Any, 
 
 
 def _counted(analysis: Analysis, exercise: str) -> tuple[list[dict[str, Any]], str]:
-    if exercise == "ankle_circles":
-        return analysis.circles, "circles"
-    if exercise == "knee_to_wall":
-        return analysis.attempts, "attempts"
-    if exercise in ("calf_release", "achilles_release"):
-        return analysis.activity, "activity"
-    if exercise in ("gastrocnemius_stretch", "soleus_stretch", "seated_dorsiflexion_hold", "traction"):
-        return analysis.holds, "holds"
-    return analysis.reps, "reps"
+    """What the exercise counts toward its target (by its spec's unit), and under which truth name."""
+    what = {"circles": "circles", "attempts": "attempts", "s": "activity", "holds": "holds", "reps": "reps"}[
+        SPECS[exercise].target_unit
+    ]
+    return getattr(analysis, what), what
 
 
 def evaluate(session: SimulatedSession) -> CaseResult:
@@ -224,7 +220,7 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
     return figures
 
 
-def describe_failures(results: list[CaseResult], figures: dict[str, Any]) -> list[str]:
+def describe_failures(results: list[CaseResult]) -> list[str]:
     """One line per case that misses a target, with its seed and drawn parameters, to reproduce it."""
     lines = []
     for r in results:
