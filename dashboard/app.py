@@ -89,6 +89,11 @@ def current_feed() -> LiveFeed:
     return feed
 
 
+def current_data_dir() -> Path:
+    """Return the data directory of the app serving the current request."""
+    return current_feed().data_dir
+
+
 def create_app(feed: LiveFeed) -> dash.Dash:
     """Build the dashboard around a live feed.
 

@@ -28,3 +28,18 @@ LIVE_CURSOR = "live-cursor"
 
 # Home page.
 HOME_LIVE_LINK = "home-live-link"
+
+# Replay page (a recorded session through the live view).
+# -- replay ids --
+
+# Sessions page.
+# -- sessions ids --
+
+# Progress page.
+# -- progress ids --
+
+# Routine page.
+# -- routine ids --
+
+# Import page.
+# -- import ids --

@@ -14,7 +14,8 @@ from typing import IO, Any
 
 from sensors.samples import ROLES, Role, SampleBlock
 
-SESSION_FORMAT_VERSION = 1
+SESSION_FORMAT_VERSION = 2  # 2: sets have "pauses"; version 1 folders (no pauses) still open
+READABLE_FORMAT_VERSIONS = (1, 2)
 APP_VERSION = "0.1.0"
 METADATA_FILE = "session.json"
 RAW_COLUMNS = ("seq", "t_sensor_s", "t_s", "ax", "ay", "az", "gx", "gy", "gz")
@@ -60,9 +61,18 @@ class Recorder:
 
     @classmethod
     def create(
-        cls, data_dir: Path, leg: str, sensors: dict[str, dict[str, Any]], notes: str = "", demo: bool = False
+        cls,
+        data_dir: Path,
+        leg: str,
+        sensors: dict[str, dict[str, Any]],
+        notes: str = "",
+        demo: bool = False,
+        created: datetime | None = None,
     ) -> Recorder:
-        """Create a new session folder under data_dir/sessions and open its files for appending."""
+        """Create a new session folder under data_dir/sessions and open its files for appending.
+
+        `created` (UTC) dates a session recorded earlier, e.g. imported or seeded demo history; default now.
+        """
         if leg not in ("left", "right"):
             raise ValueError(f"leg must be 'left' or 'right', got {leg!r}")
         sessions = Path(data_dir) / "sessions"
@@ -72,14 +82,15 @@ class Recorder:
             raise OSError(f"cannot create the data directory {sessions}: {e.strerror}") from e
         if not os.access(sessions, os.W_OK):
             raise PermissionError(f"the data directory {sessions} is not writable")
-        session_id = new_session_id()
+        created = created or datetime.now(UTC)
+        session_id = new_session_id(created)
         path = sessions / session_id
         path.mkdir()
         metadata: dict[str, Any] = {
             "format_version": SESSION_FORMAT_VERSION,
             "app_version": APP_VERSION,
             "session_id": session_id,
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created_utc": created.isoformat(timespec="seconds"),
             "leg": leg,
             "demo": demo,
             "sensors": sensors,
@@ -133,17 +144,45 @@ class Recorder:
         """Open a set of an exercise at session time t_s (closing an open one)."""
         if self.metadata["sets"] and self.metadata["sets"][-1]["end_s"] is None:
             self.end_set(t_s)
-        self.metadata["sets"].append({"exercise": exercise, "start_s": t_s, "end_s": None, "pain": None})
+        self.metadata["sets"].append({"exercise": exercise, "start_s": t_s, "end_s": None, "pain": None, "pauses": []})
         self.save_metadata()
 
     def end_set(self, t_s: float, pain: int | None = None) -> None:
         """Close the open set, with an optional 0-10 pain rating."""
         if pain is not None and not 0 <= pain <= 10:
             raise ValueError(f"pain rating must be 0-10, got {pain}")
-        if not self.metadata["sets"] or self.metadata["sets"][-1]["end_s"] is not None:
+        st = self._open_set()
+        if st is None:
             return
-        self.metadata["sets"][-1].update(end_s=t_s, pain=pain)
+        if st["pauses"] and st["pauses"][-1][1] is None:
+            st["pauses"][-1][1] = t_s
+        st.update(end_s=t_s, pain=pain)
         self.save_metadata()
+
+    def set_pain(self, set_index: int, pain: int | None) -> None:
+        """Rate (or re-rate) the pain 0-10 of a set, which may already be closed; index 0 is the first set."""
+        if pain is not None and not 0 <= pain <= 10:
+            raise ValueError(f"pain rating must be 0-10, got {pain}")
+        self.metadata["sets"][set_index]["pain"] = pain
+        self.save_metadata()
+
+    def pause_set(self, t_s: float) -> None:
+        """Pause the open set at t_s: samples are still recorded, but the set's analysis skips them."""
+        st = self._open_set()
+        if st is not None and not (st["pauses"] and st["pauses"][-1][1] is None):
+            st["pauses"].append([t_s, None])
+            self.save_metadata()
+
+    def resume_set(self, t_s: float) -> None:
+        """End the open set's pause at t_s."""
+        st = self._open_set()
+        if st is not None and st["pauses"] and st["pauses"][-1][1] is None:
+            st["pauses"][-1][1] = t_s
+            self.save_metadata()
+
+    def _open_set(self) -> dict[str, Any] | None:
+        sets = self.metadata["sets"]
+        return sets[-1] if sets and sets[-1]["end_s"] is None else None
 
     def mark_gap(self, role: Role, start_s: float, end_s: float) -> None:
         """Record a stretch of session time in which a sensor delivered nothing."""

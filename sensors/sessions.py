@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,13 @@ import numpy as np
 import pandas as pd
 
 from sensors.interchange import InputFileError
-from sensors.recorder import METADATA_FILE, RAW_COLUMNS, SESSION_FORMAT_VERSION, raw_samples_file
+from sensors.recorder import (
+    METADATA_FILE,
+    RAW_COLUMNS,
+    READABLE_FORMAT_VERSIONS,
+    SESSION_FORMAT_VERSION,
+    raw_samples_file,
+)
 from sensors.samples import ROLES, Role, SampleBlock, make_block
 
 
@@ -24,9 +32,12 @@ def load_metadata(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise InputFileError(f"{meta_path}, line {e.lineno}: not valid JSON ({e.msg})") from e
     version = meta.get("format_version")
-    if version != SESSION_FORMAT_VERSION:
+    if version not in READABLE_FORMAT_VERSIONS:
+        newer = isinstance(version, int) and version > SESSION_FORMAT_VERSION
         raise InputFileError(
-            f"{meta_path}: session format version {version!r}; this dorsi reads version {SESSION_FORMAT_VERSION}"
+            f"{meta_path}: session format version {version!r}; this dorsi reads versions "
+            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}"
+            + (" (the folder was written by a newer dorsi: update dorsi)" if newer else "")
         )
     return meta
 
@@ -55,3 +66,45 @@ def load_samples(path: Path) -> dict[Role, SampleBlock]:
 def load_session(path: Path) -> tuple[dict[str, Any], dict[Role, SampleBlock]]:
     """Metadata and raw samples of one session folder."""
     return load_metadata(path), load_samples(path)
+
+
+@dataclass(frozen=True)
+class SetWindow:
+    """One recorded set: its exercise and session-clock span, minus its pauses (end_s inf: never closed)."""
+
+    index: int
+    exercise: str
+    start_s: float
+    end_s: float
+    pauses_s: tuple[tuple[float, float], ...]
+    pain: int | None
+
+    def active_spans_s(self) -> list[tuple[float, float]]:
+        """The (start_s, end_s) spans of the set that were not paused, in order."""
+        spans, t = [], self.start_s
+        for p0, p1 in sorted(self.pauses_s):
+            if p0 > t:
+                spans.append((t, min(p0, self.end_s)))
+            t = max(t, p1)
+        if t < self.end_s:
+            spans.append((t, self.end_s))
+        return spans
+
+    def blocks(self, blocks: dict[Role, SampleBlock]) -> dict[Role, SampleBlock]:
+        """The samples the live pipeline saw during this set: inside it, outside its pauses."""
+        spans = self.active_spans_s() or [(self.start_s, self.start_s)]
+        return {r: SampleBlock.concat([b.window(a, z) for a, z in spans]) for r, b in blocks.items()}
+
+
+def set_windows(meta: dict[str, Any]) -> list[SetWindow]:
+    """The sets of a session's metadata; an open pause or set (a crash) runs to the end of the recording."""
+    out = []
+    for i, st in enumerate(meta.get("sets", [])):
+        end = math.inf if st.get("end_s") is None else float(st["end_s"])
+        pauses = tuple(
+            (float(p0), end if p1 is None else float(p1))
+            for p0, p1 in st.get("pauses", [])  # absent in v1 files
+        )
+        pain = st.get("pain")
+        out.append(SetWindow(i, str(st["exercise"]), float(st["start_s"]), end, pauses, pain))
+    return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,8 @@ import pytest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+    from dashboard.live_feed import LiveFeed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,3 +50,34 @@ def page() -> Iterator[Page]:
             yield context.new_page()
         finally:
             browser.close()
+
+
+@contextmanager
+def serve_dashboard(feed: LiveFeed) -> Iterator[str]:
+    """Serve the real dashboard app for `feed` on a free port of 127.0.0.1; yields its base URL."""
+    from dashboard.app import create_app, make_server
+
+    server = make_server(create_app(feed), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+def axe_violations(page: Page) -> list[dict[str, object]]:
+    """Run axe-core (the copy bundled in axe-playwright-python, no download) on the page; its violations."""
+    import axe_playwright_python
+
+    page.add_script_tag(path=str(Path(axe_playwright_python.__file__).parent / "axe.min.js"))
+    violations: list[dict[str, object]] = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                           nodes: v.nodes.map(n => n.target.join(" "))}));
+        }"""
+    )
+    return violations
