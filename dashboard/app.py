@@ -1,4 +1,4 @@
-"""The Dash app: pages from dashboard/pages, served offline on 127.0.0.1, fed by one LiveFeed."""
+"""The Dash app: pages from dashboard/pages, served offline on 127.0.0.1 (or behind a token), fed by one LiveFeed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.serving import make_server as _werkzeug_server
 
+from dashboard.access import AccessError, install_token_gate, is_loopback
+
 if TYPE_CHECKING:
     from dashboard.live_feed import LiveFeed
 
@@ -17,6 +19,24 @@ PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 FEED_CONFIG_KEY = "DORSI_LIVE_FEED"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8050
+TOKEN_CONFIG_KEY = "DORSI_ACCESS_TOKEN"
+
+# One uploaded file, decoded (an hour of two sensors at 100 Hz is about 60 MB of interchange CSV).
+MAX_UPLOAD_FILE_BYTES = 64 * 2**20
+# One request: two files base64-encoded in one callback, plus room for the rest of the callback's JSON.
+MAX_REQUEST_BYTES = 2 * (4 * MAX_UPLOAD_FILE_BYTES // 3 + 4) + 2**20
+
+# Dash's developer tools: all off, whatever DASH_* variables the environment holds.
+_DEV_TOOLS_OFF = {
+    "debug": False,
+    "ui": False,
+    "props_check": False,
+    "serve_dev_bundles": False,
+    "hot_reload": False,
+    "silence_routes_logging": False,
+    "prune_errors": True,
+    "validate_callbacks": False,
+}
 
 # Inline CSS: the app must look right offline, with nothing fetched from a CDN.
 _STYLE = """
@@ -94,13 +114,15 @@ def current_data_dir() -> Path:
     return current_feed().data_dir
 
 
-def create_app(feed: LiveFeed) -> dash.Dash:
+def create_app(feed: LiveFeed, token: str | None = None) -> dash.Dash:
     """Build the dashboard around a live feed.
 
     Parameters
     ----------
     feed : LiveFeed
         The feed the Live page shows and controls; the caller starts and stops it.
+    token : str or None
+        When given (at least 16 characters), every request must present it (see `dashboard.access`).
 
     Returns
     -------
@@ -109,7 +131,8 @@ def create_app(feed: LiveFeed) -> dash.Dash:
 
     Notes
     -----
-    Dash imports the page modules (and registers their callbacks) again on each call.
+    Dash imports the page modules (and registers their callbacks) again on each call. Debug mode and Dash's
+    developer tools (error pop-ups, hot reload) are always off; requests are limited to `MAX_REQUEST_BYTES`.
     """
     app = dash.Dash(
         "dashboard",
@@ -124,6 +147,8 @@ def create_app(feed: LiveFeed) -> dash.Dash:
         index_string=INDEX_STRING,
     )
     app.server.config[FEED_CONFIG_KEY] = feed
+    _no_debug(app)
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     layout = dash.html.Div(
         [
             dash.html.Header(
@@ -146,7 +171,23 @@ def create_app(feed: LiveFeed) -> dash.Dash:
     # Dash hands the callbacks registered with `dash.callback` to the first app that serves a request; claim
     # them now, so that making a second app in the same process cannot take or double this app's callbacks.
     app.server.test_client().get("/_dash-dependencies")
+    if token is not None:
+        install_token_gate(app.server, token)
+    app.server.config[TOKEN_CONFIG_KEY] = token
     return app
+
+
+def _no_debug(app: dash.Dash) -> None:
+    """Switch off Flask's debug mode and Dash's developer tools, and answer the hot-reload route with 404."""
+    app.server.debug = False
+    app.server.config["PROPAGATE_EXCEPTIONS"] = False
+    app._setup_dev_tools(**_DEV_TOOLS_OFF)  # type: ignore[no-untyped-call]
+
+    @app.server.before_request  # type: ignore[untyped-decorator]
+    def _no_hot_reload() -> flask.Response | None:
+        if flask.request.path.rstrip("/").endswith("/_reload-hash"):
+            return flask.Response("not found\n", status=404, mimetype="text/plain")
+        return None
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -158,12 +199,27 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 
 def make_server(app: dash.Dash, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> BaseWSGIServer:
-    """Return a threaded WSGI server for the app (port 0 picks a free port; see ``server.server_port``)."""
+    """Return a threaded WSGI server for the app (port 0 picks a free port; see ``server.server_port``).
+
+    Raises
+    ------
+    AccessError
+        `host` is not a loopback address and the app was made without a token.
+    """
+    if not is_loopback(host) and not app.server.config.get(TOKEN_CONFIG_KEY):
+        raise AccessError(f"refusing to serve on {host} without an access token (see dorsi dashboard --help)")
     return _werkzeug_server(host, port, app.server, threaded=True, request_handler=_QuietRequestHandler)
 
 
-def run_dashboard(feed: LiveFeed, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
-    """Serve the dashboard until interrupted (Ctrl+C); prints the Live page's URL. Never in debug mode.
+def run_dashboard(
+    feed: LiveFeed,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    token: str | None = None,
+    show_token: bool = False,
+    page: str = "/live",
+) -> None:
+    """Serve the dashboard until interrupted (Ctrl+C); prints the URL of `page`. Never in debug mode.
 
     Parameters
     ----------
@@ -173,13 +229,29 @@ def run_dashboard(feed: LiveFeed, host: str = DEFAULT_HOST, port: int = DEFAULT_
         Interface to bind; the default keeps the dashboard private to this computer.
     port : int
         TCP port; 0 picks a free one.
+    token : str or None
+        Access token every request must present; required unless `host` is a loopback address.
+    show_token : bool
+        Print the URL with the token (once, for a generated token); otherwise the token is never printed.
+    page : str
+        Path (and query) of the page whose URL is printed.
     """
-    app = create_app(feed)
+    app = create_app(feed, token)
     server = make_server(app, host, port)
-    print(f"dorsi dashboard: http://{host}:{server.server_port}/live  (Ctrl+C to stop)", flush=True)
+    url = f"http://{_url_host(host)}:{server.server_port}{page}"
+    joiner = "&" if "?" in page else "?"
+    if token is not None and show_token:
+        url += f"{joiner}token={token}"
+    elif token is not None:
+        url += f"{joiner}token=YOUR_TOKEN"
+    print(f"dorsi dashboard: {url}  (Ctrl+C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

@@ -29,6 +29,21 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="where sessions are kept (default: $DORSI_DATA_DIR or the user data dir)")
 
 
+def _add_server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve on (default 127.0.0.1: this computer only); any other needs a token",
+    )
+    p.add_argument(
+        "--token",
+        default=None,
+        help="secret (16+ characters) every browser must present once via ?token=...; default $DORSI_TOKEN "
+        "(prefer the variable: a command line is visible to other users of this computer)",
+    )
+    p.add_argument("--generate-token", action="store_true", help="make a random token and print the URL with it once")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="dorsi", description="Ankle dorsiflexion monitor.")
@@ -37,15 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="emulated sensors on a virtual radio, recorded, with the live dashboard")
     _add_data_dir(p)
     p.add_argument("--port", type=int, default=8050)
+    _add_server_options(p)
     p.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--history-weeks",
+        type=int,
+        default=6,
+        help="weeks of simulated past sessions to seed when the demo data directory has none (default 6; 0: none)",
+    )
 
     p = sub.add_parser("dashboard", help="serve the dashboard on 127.0.0.1")
     _add_data_dir(p)
     p.add_argument("--port", type=int, default=8050)
+    _add_server_options(p)
     p.add_argument("--emulated", action="store_true", help="connect to emulated sensors instead of real ones")
     p.add_argument("--shin", default=None, help="name or address of the shin sensor")
     p.add_argument("--foot", default=None, help="name or address of the foot sensor")
     p.add_argument("--side", choices=("left", "right"), default="right")
+
+    p = sub.add_parser("replay", help="serve the dashboard opened on a recorded session's replay")
+    _add_data_dir(p)
+    p.add_argument("session", help="session id (see the Sessions page or `dorsi reindex`)")
+    p.add_argument("--port", type=int, default=8050)
+    _add_server_options(p)
 
     p = sub.add_parser(
         "scan", help="list the sensors in range (model, signal, battery) and IMU-like devices dorsi cannot use"
@@ -80,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(dorsi and WitMotion 50/100/200, Movella DOT up to 60)",
     )
     p.add_argument("--duration-s", type=float, default=None, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument(
+        "--heartbeat",
+        action="store_true",
+        help="print 'heartbeat t_s=T' with the session time of the newest sample every 0.25 s (for monitoring)",
+    )
     _add_emulated_models(p)
 
     p = sub.add_parser("analyze", help="analyse a recorded session or an interchange CSV")
@@ -112,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--long", type=int, default=2, help="extra 20-30 minute random cases (default 2)")
     p.add_argument("--datasets", default=None, help="folder of the real datasets (default ../shared/datasets)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _add_storage_commands(sub)
     return parser
 
 
@@ -145,11 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "demo": cmd_demo,
         "dashboard": cmd_dashboard,
+        "replay": cmd_replay,
         "scan": cmd_scan,
         "record": cmd_record,
         "analyze": cmd_analyze,
         "decode": cmd_decode,
         "validate": cmd_validate,
+        "reindex": cmd_reindex,
+        "import": cmd_import,
+        "export": cmd_export,
+        "report": cmd_report,
     }[args.command]
     try:
         return handler(args)
@@ -181,26 +221,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from processing.analysis import analyze, analyze_sets
     from processing.pipeline import EXERCISES, CalibrationError
     from sensors.interchange import InputFileError, read_interchange
-    from sensors.sessions import load_session
+    from sensors.sessions import load_session, set_windows
 
     if args.exercise not in EXERCISES:
         raise CliError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
     data = resolve_data_dir(args.data_dir)
     session = resolve_session(data, args.path)
     side = args.side
-    sets_s: list[tuple[float, float]] = []
+    sets_s: list[list[tuple[float, float]]] = []
     try:
         if session is not None:
             meta, blocks = load_session(session)
             side = side or meta.get("leg", "right")
-            recorded_sets = meta.get("sets", [])
-            sets_s = [
-                (float(st["start_s"]), math.inf if st["end_s"] is None else float(st["end_s"]))
-                for st in recorded_sets
-                if st["exercise"] == args.exercise
-            ]
+            recorded_sets = set_windows(meta)
+            chosen = [w for w in recorded_sets if w.exercise == args.exercise]
+            sets_s = [w.active_spans_s() or [(w.start_s, w.start_s)] for w in chosen]
             if recorded_sets and not sets_s:
-                done = ", ".join(sorted({st["exercise"] for st in recorded_sets}))
+                done = ", ".join(sorted({w.exercise for w in recorded_sets}))
                 raise CliError(f"{session}: the session has no {args.exercise} set (its sets: {done})")
         else:
             path = Path(args.path)
@@ -457,6 +494,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             duration_s=args.duration_s,
             stop=stop,
             log=lambda msg: print(msg, flush=True),
+            heartbeat=args.heartbeat,
             **choose_models,
         )
     except (RecordingError, OSError) as e:
@@ -475,6 +513,18 @@ def _interrupt_on_signals() -> None:
         signal.signal(sig, interrupt)
 
 
+def _server_access(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """The access token the server needs (None on loopback without one) and whether to print it."""
+    import os
+
+    from dashboard.access import TOKEN_ENV, AccessError, resolve_token
+
+    try:
+        return resolve_token(args.host, args.token or os.environ.get(TOKEN_ENV), args.generate_token)
+    except AccessError as e:
+        raise CliError(str(e)) from e
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the dashboard."""
     from dashboard.app import run_dashboard
@@ -482,12 +532,39 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     if not args.emulated and not (args.shin and args.foot):
         raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
+    token, show_token = _server_access(args)
     feed = LiveFeed(
         resolve_data_dir(args.data_dir), side=args.side, shin=args.shin, foot=args.foot, emulated=args.emulated
     )
     _interrupt_on_signals()
     try:
-        run_dashboard(feed, port=args.port)
+        run_dashboard(feed, host=args.host, port=args.port, token=token, show_token=show_token)
+    finally:
+        feed.stop()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Serve the dashboard (no sensors connected) and print the URL of a session's replay."""
+    from dashboard.app import run_dashboard
+    from dashboard.live_feed import LiveFeed
+    from dashboard.paths import is_session_id
+
+    data = resolve_data_dir(args.data_dir)
+    if not is_session_id(args.session) or not (data / "sessions" / args.session / "session.json").is_file():
+        raise CliError(f"no session {args.session!r} in {data / 'sessions'} (ids are listed by `dorsi reindex`)")
+    token, show_token = _server_access(args)
+    feed = LiveFeed(data, emulated=False)
+    _interrupt_on_signals()
+    try:
+        run_dashboard(
+            feed,
+            host=args.host,
+            port=args.port,
+            token=token,
+            show_token=show_token,
+            page=f"/replay?session={args.session}",
+        )
     finally:
         feed.stop()
     return 0
@@ -498,15 +575,146 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dashboard.app import run_dashboard
     from dashboard.live_feed import LiveFeed
 
+    token, show_token = _server_access(args)
     data = resolve_data_dir(args.data_dir) if args.data_dir else Path.cwd() / "data" / "demo"
+    if args.history_weeks < 0:
+        raise CliError("--history-weeks must be 0 or more")
+    _seed_demo_history(data, args.history_weeks)
     print(f"dorsi demo: emulated sensors on a virtual radio; sessions are recorded in {data}")
     feed = LiveFeed(data, side="right", emulated=True)
     _interrupt_on_signals()
     feed.connect()
     try:
-        run_dashboard(feed, port=args.port)
+        run_dashboard(feed, host=args.host, port=args.port, token=token, show_token=show_token)
     finally:
         feed.stop()
+    return 0
+
+
+def _seed_demo_history(data: Path, weeks: int) -> None:
+    """Seed weeks of demo sessions into an empty demo data directory, and index them."""
+    from dashboard import session_index
+    from dashboard.demo_history import has_sessions, seed_demo_history
+
+    if weeks == 0 or has_sessions(data):
+        return
+    print(f"dorsi demo: seeding {weeks} weeks of DEMO DATA (simulated sessions, not a person's) in {data}", flush=True)
+    try:
+        report = seed_demo_history(data, weeks, log=lambda line: print(f"dorsi demo: {line}", flush=True))
+    except OSError as e:
+        raise CliError(f"cannot write the demo history in {data}: {e}") from e
+    session_index.sync(data)
+    print(f"dorsi demo: {len(report.session_ids)} demo sessions seeded and indexed", flush=True)
+
+
+# --- storage: reindex, import, export, report -----------------------------------------------------------------
+
+
+def _add_storage_commands(sub: Any) -> None:
+    p = sub.add_parser("reindex", help="rebuild the session index (index.sqlite) from the session folders")
+    _add_data_dir(p)
+
+    p = sub.add_parser(
+        "import", help="make a session from an interchange CSV, or from Xsens/Movella MT Manager exports"
+    )
+    _add_data_dir(p)
+    p.add_argument("csv", nargs="?", default=None, help="interchange CSV (t_s,sensor,ax,ay,az,gx,gy,gz)")
+    p.add_argument("--shin", default=None, metavar="FILE", help="MT Manager text export of the shin sensor")
+    p.add_argument("--foot", default=None, metavar="FILE", help="MT Manager text export of the foot sensor")
+    p.add_argument(
+        "--rate-hz",
+        type=float,
+        default=None,
+        help="with --shin/--foot: the sensors' rate, Hz, for exports without SampleTimeFine or an Update Rate line",
+    )
+    p.add_argument("--leg", choices=("left", "right"), required=True, help="which leg was recorded")
+    p.add_argument("--exercise", required=True, help=EXERCISE_HELP + " (the whole recording is one set)")
+    p.add_argument(
+        "--created", default=None, help="when it was recorded, ISO-8601 (default: now), e.g. 2026-11-24T10:15Z"
+    )
+
+    p = sub.add_parser("export", help="write a session as an interchange CSV or an OpenSim .sto orientations file")
+    _add_data_dir(p)
+    p.add_argument("session", help="session id (or folder)")
+    p.add_argument("--csv", default=None, metavar="OUT", help="write the interchange CSV here")
+    p.add_argument("--sto", default=None, metavar="OUT", help="write OpenSim (OpenSense) orientations here")
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a session or a date range, for a physio")
+    _add_data_dir(p)
+    p.add_argument("what", help="session id, or a date range FROM..TO such as 2026-10-01..2026-11-24")
+    p.add_argument("--leg", choices=("left", "right"), default=None, help="only this leg")
+    p.add_argument("--out", default=None, metavar="FILE", help="HTML file to write (default: dorsi-report-*.html here)")
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the session index from the session folders and say what it did."""
+    from dashboard.session_index import INDEX_FILE, sync
+
+    data = resolve_data_dir(args.data_dir)
+    if not (data / "sessions").is_dir():
+        raise CliError(f"{data}: no sessions folder (is --data-dir right?)")
+    try:
+        report = sync(data, full=True)
+    except OSError as e:
+        raise CliError(f"cannot write the index {data / INDEX_FILE}: {e}") from e
+    print(f"{data / INDEX_FILE}: {len(report.added)} added, {len(report.problems)} with problems")
+    for sid in report.added:
+        print(f"  indexed {sid}")
+    for problem in report.problems:
+        print(f"  problem: {problem}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import recordings as a new session; print its id."""
+    from dashboard.io.importing import SessionImportError, import_interchange, import_xsens
+
+    data = resolve_data_dir(args.data_dir)
+    if args.csv and (args.shin or args.foot):
+        raise CliError("give either an interchange CSV or --shin FILE --foot FILE, not both")
+    try:
+        if args.csv:
+            sid = import_interchange(data, Path(args.csv), args.leg, args.exercise, created=args.created)
+        elif args.shin and args.foot:
+            shin, foot = Path(args.shin), Path(args.foot)
+            sid = import_xsens(data, shin, foot, args.leg, args.exercise, created=args.created, rate_hz=args.rate_hz)
+        else:
+            raise CliError("give an interchange CSV, or both --shin FILE and --foot FILE (MT Manager exports)")
+    except SessionImportError as e:
+        raise CliError(str(e)) from e
+    print(sid)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a session as an interchange CSV and/or an OpenSim orientations file."""
+    from dashboard.io.exporting import ExportError, export_csv, export_sto
+
+    if not (args.csv or args.sto):
+        raise CliError("say what to write: --csv OUT and/or --sto OUT")
+    data = resolve_data_dir(args.data_dir)
+    try:
+        if args.csv:
+            export_csv(data, args.session, Path(args.csv))
+            print(f"wrote {args.csv}")
+        if args.sto:
+            export_sto(data, args.session, Path(args.sto))
+            print(f"wrote {args.sto}")
+    except ExportError as e:
+        raise CliError(str(e)) from e
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML report."""
+    from dashboard.io.report import ReportError, write_report
+
+    data = resolve_data_dir(args.data_dir)
+    try:
+        out = write_report(data, args.what, leg=args.leg, out=Path(args.out) if args.out else None)
+    except ReportError as e:
+        raise CliError(str(e)) from e
+    print(f"wrote {out}")
     return 0
 
 

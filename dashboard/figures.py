@@ -13,6 +13,9 @@ BAND_COLOUR = "rgba(26, 127, 55, 0.18)"
 BAND_EDGE_COLOUR = "#1a7f37"
 TEXT_COLOUR = "#1f2328"
 GRID_COLOUR = "#d0d7de"
+BEST_COLOUR = "#8250df"
+RING_COLOUR = "#1a7f37"
+RING_TRACK_COLOUR = "#d0d7de"
 _AXIS_STYLE = dict(showgrid=True, gridcolor=GRID_COLOUR, zeroline=False, ticks="outside")
 
 
@@ -41,6 +44,8 @@ def live_angle_figure(
     *,
     y_range_deg: tuple[float, float] = (-30.0, 50.0),
     height_px: int = 360,
+    best_deg: float | None = None,
+    initial: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> go.Figure:
     """Build the empty live dorsiflexion trace that `extend_angle_trace` then feeds.
 
@@ -55,6 +60,10 @@ def live_angle_figure(
         Fixed vertical range, deg, widened to include the band; a fixed range keeps the trace from jumping.
     height_px : int
         Figure height, px.
+    best_deg : float or None
+        The person's own best so far, deg, drawn as a dashed line labelled in text; None draws none.
+    initial : (t_s, dorsiflexion_rad) or None
+        Points to start the trace with (a redraw), in s and rad; None starts it empty.
 
     Returns
     -------
@@ -110,11 +119,45 @@ def live_angle_figure(
                 font=dict(color=BAND_EDGE_COLOUR, size=14),
             )
         )
+    if best_deg is not None and math.isfinite(best_deg):
+        y_lo, y_hi = min(y_lo, best_deg - 5.0), max(y_hi, best_deg + 5.0)
+        shapes.append(
+            dict(
+                type="line",
+                xref="paper",
+                x0=0,
+                x1=1,
+                yref="y",
+                y0=best_deg,
+                y1=best_deg,
+                line=dict(color=BEST_COLOUR, width=2, dash="dash"),
+                layer="below",
+            )
+        )
+        annotations.append(
+            dict(
+                xref="paper",
+                x=0.995,
+                xanchor="right",
+                yref="y",
+                y=best_deg,
+                yanchor="bottom",
+                text=f"your best {best_deg:.0f} deg",
+                showarrow=False,
+                font=dict(color=BEST_COLOUR, size=14),
+            )
+        )
+    x0: list[float] = []
+    y0: list[float | None] = []
+    if initial is not None:
+        first = extend_angle_trace(initial[0], initial[1], max(1, len(initial[0])))
+        if first is not None:
+            x0, y0 = first[0]["x"][0], first[0]["y"][0]  # type: ignore[assignment]
     fig = go.Figure(
         data=[
             go.Scatter(
-                x=[],
-                y=[],
+                x=x0,
+                y=y0,
                 mode="lines",
                 name="dorsiflexion",
                 line=dict(color=TRACE_COLOUR, width=3),
@@ -129,6 +172,7 @@ def live_angle_figure(
         plot_bgcolor="white",
         font=dict(color=TEXT_COLOUR, size=15),
         showlegend=False,
+        template="none",  # the default template would add kilobytes to every redraw sent to the browser
         shapes=shapes,
         annotations=annotations,
         uirevision="live",
@@ -173,3 +217,46 @@ def extend_angle_trace(
     x = np.round(t, 3).tolist()
     y = [float(v) if math.isfinite(v) else None for v in np.round(np.degrees(a), 1)]
     return {"x": [x], "y": [y]}, [0], max_points
+
+
+def hold_ring_svg(fraction: float | None, label: str, *, size_px: int = 120) -> str:
+    """Build the hold timer ring: an SVG circle that fills clockwise with `fraction` and shows `label` inside.
+
+    Parameters
+    ----------
+    fraction : float or None
+        Part of the hold done, 0..1 (clipped); None draws the empty track.
+    label : str
+        Short text in the middle (e.g. "12 s"); the page also says it in words next to the ring.
+    size_px : int
+        Width and height, px.
+
+    Returns
+    -------
+    str
+        A standalone SVG document.
+    """
+    f = 0.0 if fraction is None or not math.isfinite(fraction) else min(1.0, max(0.0, fraction))
+    r = 0.4 * size_px
+    c = size_px / 2.0
+    circumference = 2.0 * math.pi * r
+    stroke = 0.12 * size_px
+    text = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_px}" height="{size_px}" '
+        f'viewBox="0 0 {size_px} {size_px}">'
+        f'<circle cx="{c:g}" cy="{c:g}" r="{r:g}" fill="none" stroke="{RING_TRACK_COLOUR}" '
+        f'stroke-width="{stroke:g}"/>'
+        f'<circle cx="{c:g}" cy="{c:g}" r="{r:g}" fill="none" stroke="{RING_COLOUR}" stroke-width="{stroke:g}" '
+        f'stroke-dasharray="{f * circumference:.2f} {circumference:.2f}" transform="rotate(-90 {c:g} {c:g})"/>'
+        f'<text x="{c:g}" y="{c:g}" text-anchor="middle" dominant-baseline="central" '
+        f'font-family="sans-serif" font-size="{0.2 * size_px:g}" font-weight="700" fill="{TEXT_COLOUR}">{text}</text>'
+        "</svg>"
+    )
+
+
+def svg_data_uri(svg: str) -> str:
+    """Return an SVG document as a data URI for an <img> (no file, nothing fetched)."""
+    from urllib.parse import quote
+
+    return "data:image/svg+xml;charset=utf-8," + quote(svg, safe="")

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from processing.pipeline import EXERCISES, Pipeline
+from processing.pipeline import EXERCISES, Pipeline, StepOutput
 from sensors.ble_source import BleSource, SourceEvent
 from sensors.emulated_rig import EMULATED_NAMES, EmulatedRig
-from sensors.recorder import Recorder
+from sensors.recorder import Recorder, RecorderError, check_data_dir
 from sensors.samples import ROLES, Role, SampleBlock
 
 if TYPE_CHECKING:
@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 
 Side = Literal["left", "right"]
 FeedState = Literal["idle", "connecting", "streaming", "error", "stopped"]
+SetState = Literal["running", "paused", "ended"]
 
 COUNTER_REFRESH_S = 0.2
 STALE_ANGLE_S = 1.0  # the current angle is shown as missing when no new one came for this long
+MOVING_AFTER_S = 1.0  # no still window this long into the calibration: the person is told to stand still
 MAX_EVENTS = 20
 
 # Advice shown for each rep flag the analysers raise; an unknown flag is shown as its words.
@@ -123,6 +125,8 @@ def rep_feedback(rep_number: int, data: Mapping[str, Any]) -> str:
 def _failure_text(error: BaseException, emulated: bool) -> str:
     """Return why streaming stopped, in words a person can act on."""
     detail = str(error) or type(error).__name__
+    if isinstance(error, RecorderError):
+        return detail  # names the folder and says why; what was recorded is kept
     if not emulated and isinstance(error, (FileNotFoundError, ConnectionRefusedError)):
         return f"Bluetooth is not available on this computer (is the Bluetooth service running?): {detail}"
     return f"connection failed: {detail}"
@@ -200,7 +204,7 @@ class LiveFeed:
 
         self._lock = threading.Lock()
         # Shared state: written by the loop thread, read by snapshot(); guarded by _lock.
-        self._points: deque[tuple[int, float, float]] = deque(
+        self._points: deque[tuple[int, float, float, float]] = deque(
             maxlen=max(2, math.ceil(self.window_s * self.display_rate_hz))
         )
         self._count = 0
@@ -218,6 +222,14 @@ class LiveFeed:
         self._sensors: dict[Role, dict[str, Any]] = {r: {"connected": False} for r in ROLES}
         self._session_id: str | None = None
         self._session_path: Path | None = None
+        self._names: dict[str, str] = {"shin": self.shin, "foot": self.foot}
+        self._epoch = 0  # changes whenever the trace starts afresh (a new connection)
+        self._stamp_wall_s: float | None = None
+        self._set_state: SetState = "running"
+        self._set_index = -1  # index of the current set in the recording (-1 before the first)
+        self._set_exercise: str | None = None
+        self._progress: dict[str, Any] = {}
+        self._calibration: dict[str, Any] = {"phase": "waiting"}
 
         # Loop-thread state: touched only inside the loop.
         self._thread: threading.Thread | None = None
@@ -232,6 +244,12 @@ class LiveFeed:
         self._last_t_s: float | None = None
         self._source: BleSource | None = None
         self._last_counter_refresh = 0.0
+        self._last_recorder: Recorder | None = None  # kept after a disconnect, to rate the last set's pain
+        # The current set's span on the session clock and its pauses ([start_s, end_s], end inf while open):
+        # the pipeline sees only samples inside the span and outside the pauses, as replay and analysis do.
+        self._set_start_s: float | None = None
+        self._set_end_s = math.inf
+        self._pauses: list[list[float]] = []
 
     # ------------------------------------------------------------------ public, thread-safe API
 
@@ -254,6 +272,13 @@ class LiveFeed:
             self._state = "connecting"
             self._emulated = emulated
             self._message = "connecting to emulated sensors" if emulated else "searching for the sensors"
+        try:  # a full disk or an unwritable data directory is reported before recording starts
+            check_data_dir(self.data_dir)
+        except RecorderError as e:
+            self._add_event("error", None, str(e))
+            with self._lock:
+                self._state, self._message = "error", str(e)
+            return
         loop = self._ensure_loop()
         asyncio.run_coroutine_threadsafe(self._start_task(emulated), loop)
 
@@ -272,6 +297,71 @@ class LiveFeed:
         """Restart calibration with a new pipeline; the set and its rep count go on."""
         self._call_in_loop(self._restart_pipeline, True)
 
+    def set_side(self, side: Side) -> None:
+        """Choose the leg the sensors are on, before connecting.
+
+        Raises
+        ------
+        ValueError : not "left" or "right".
+        RuntimeError : while connecting or streaming (disconnect first).
+        """
+        if side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+        with self._lock:
+            if self._state in ("connecting", "streaming"):
+                raise RuntimeError("the leg can be changed only before connecting")
+            self.side = side
+
+    def pause_set(self) -> None:
+        """Pause the current set: samples are still recorded, but the pipeline is not fed until `resume_set`."""
+        self._call_in_loop(self._pause)
+
+    def resume_set(self) -> None:
+        """Resume the paused set."""
+        self._call_in_loop(self._resume)
+
+    def end_set(self) -> int | None:
+        """End the current set (its open hold or bout is reported); returns its index in the recording, or None
+        when no set was running or paused. `start_set` starts the next one."""
+        with self._lock:
+            if self._set_state == "ended" or self._set_index < 0:
+                return None
+            index = self._set_index
+        self._call_in_loop(self._end)
+        with self._lock:
+            state: str = self._set_state  # changed by the loop thread meanwhile
+        return index if state == "ended" else None
+
+    def start_set(self) -> None:
+        """Start a new set of the current exercise after `end_set` (a new calibration, the count from 0)."""
+        with self._lock:
+            if self._set_state != "ended":
+                return
+            exercise = self._exercise
+            self._rep_count = 0
+            self._feedback = ""
+            self._progress = {}
+        self._call_in_loop(self._new_set, exercise)
+
+    def set_pain(self, set_index: int, pain: int | None) -> None:
+        """Store the 0-10 pain rating of a set of the current (or the last) recording.
+
+        Raises
+        ------
+        ValueError : pain outside 0-10 or a set index the recording does not have.
+        """
+        if pain is not None and not (isinstance(pain, int) and 0 <= pain <= 10):
+            raise ValueError(f"pain rating must be an integer 0-10, got {pain!r}")
+        recorder = self._recorder or self._last_recorder
+        if recorder is None or not 0 <= set_index < len(recorder.metadata["sets"]):
+            raise ValueError(f"no set {set_index} in the recording")
+        loop = self._loop
+        if self._recorder is not None and loop is not None and loop.is_running():
+            self._call_in_loop(recorder.set_pain, set_index, pain)
+        else:
+            recorder.set_pain(set_index, pain)
+        self._add_event("pain", None, f"set {set_index + 1}: pain {pain} of 10")
+
     def snapshot(self, cursor: int) -> dict[str, Any]:
         """Return the trace points after `cursor` and the current state, for one dashboard poll.
 
@@ -289,7 +379,13 @@ class LiveFeed:
             (pipeline status text), ``state`` (idle, connecting, streaming, error, stopped), ``message``,
             ``emulated``, ``exercise``, ``events`` (recent, oldest first: seq, kind, t_s, text), ``sensors``
             (role -> counters: connected, battery_pct, packets, samples, lost_samples, malformed, ...),
-            ``session_id``.
+            ``session_id``; and for the live view: ``epoch`` (changes when the trace starts afresh: a client
+            holding another epoch redraws from the points given), ``stamp_wall_s`` (wall-clock time, s since the
+            Unix epoch, at which the newest point's samples reached the feed, or None: for latency measurements),
+            ``progress`` (the analyser's progress(): count toward the target, holding_s...), ``calibration``
+            (phase "waiting", "stance", "axes" or "ready"; in the stance: still_s, needed_s, moving),
+            ``set_state`` ("running", "paused", "ended"), ``set_index`` (in the recording, -1 before the first),
+            ``side``.
         """
         with self._lock:
             if cursor < 0 or cursor > self._count:
@@ -298,6 +394,14 @@ class LiveFeed:
             new = list(self._points)[len(self._points) - n_new :] if n_new > 0 else []
             return {
                 "cursor": self._count,
+                "epoch": self._epoch,
+                "stamp_wall_s": new[-1][3] if new else None,
+                "progress": dict(self._progress),
+                "calibration": dict(self._calibration),
+                "set_state": self._set_state,
+                "set_index": self._set_index,
+                "side": self.side,
+                "names": dict(self._names),
                 "t_s": [p[1] for p in new],
                 "dorsiflexion_rad": [p[2] for p in new],
                 "angle_rad": (self._angle_rad if time.monotonic() - self._angle_monotonic_s <= STALE_ANGLE_S else None),
@@ -312,6 +416,7 @@ class LiveFeed:
                 "events": list(self._events),
                 "sensors": {r: dict(c) for r, c in self._sensors.items()},
                 "session_id": self._session_id,
+                "last_sample_t_s": self._last_t_s,  # newest sample handed to the recorder, session clock
             }
 
     def drop_out(self, role: Role, duration_s: float) -> None:
@@ -430,11 +535,16 @@ class LiveFeed:
     async def _run(self, emulated: bool) -> None:
         self._last_t_s = None
         self._next_display_t = -math.inf
+        self._set_start_s, self._set_end_s, self._pauses = None, math.inf, []
         with self._lock:
             self._points.clear()  # the new connection starts a new session clock
+            self._epoch += 1
             self._angle_rad = None
             self._rep_count = 0
             self._feedback = ""
+            self._progress = {}
+            self._set_state, self._set_index = "running", -1
+            self._calibration = {"phase": "waiting"}
         source: BleSource | None = None
         failure: str | None = None
         rigs = contextlib.AsyncExitStack()
@@ -461,6 +571,8 @@ class LiveFeed:
                 for role, name in (("shin", shin_name), ("foot", foot_name))
             }
             self._recording = (meta, emulated)  # the session folder is made when the first samples arrive
+            with self._lock:
+                self._names = {"shin": shin_name, "foot": foot_name}
             self._restart_pipeline(False)
             async for item in source.stream():
                 if isinstance(item, SampleBlock):
@@ -497,8 +609,18 @@ class LiveFeed:
         self._source = None
         self._emulated_sensors = {}
         self._recording = None
+        self._last_recorder = self._recorder or self._last_recorder
+        with self._lock:
+            if self._set_index >= 0:
+                self._set_state = "ended"
         if self._recorder is not None:
-            self._recorder.close(self._last_t_s)
+            try:
+                self._recorder.close(self._last_t_s)
+            except RecorderError as e:  # the last rows could not be written; the rest is kept
+                self._add_event("error", self._last_t_s, str(e))
+                with self._lock:
+                    if self._state != "stopped":
+                        self._state, self._message = "error", str(e)
             self._recorder = None
         with self._lock:
             for c in self._sensors.values():
@@ -520,11 +642,104 @@ class LiveFeed:
             self._add_event("recalibrate", self._last_t_s, "calibration restarted: stand still")
 
     def _new_set(self, exercise: str) -> None:
-        if self._recorder is not None and self._last_t_s is not None:
-            self._recorder.start_set(exercise, self._last_t_s)
+        if self._last_t_s is None:
+            return  # nothing streamed yet: the first block opens the set of the chosen exercise
+        t = self._after_last()
+        if self._recorder is not None:
+            self._recorder.start_set(exercise, t)
+        self._begin_set(t)
         if self._pipeline is not None:
             self._restart_pipeline(False)
             self._add_event("set", self._last_t_s, f"new set: {exercise.replace('_', ' ')}")
+
+    def _after_last(self) -> float:
+        """The first session time after every sample seen so far: where a set starts, ends or pauses."""
+        assert self._last_t_s is not None
+        return float(np.nextafter(self._last_t_s, math.inf))
+
+    def _begin_set(self, t_s: float) -> None:
+        self._set_start_s, self._set_end_s, self._pauses = t_s, math.inf, []
+        with self._lock:
+            self._set_state = "running"
+            self._set_index += 1
+            self._progress = {}
+            self._calibration = {"phase": "stance", "still_s": 0.0, "needed_s": 3.0, "moving": False}
+
+    def _pause(self) -> None:
+        with self._lock:
+            if self._set_state != "running" or self._last_t_s is None:
+                return
+            self._set_state = "paused"
+        t = self._after_last()
+        self._pauses.append([t, math.inf])
+        if self._recorder is not None:
+            self._recorder.pause_set(t)
+        self._add_event("pause", self._last_t_s, "set paused")
+
+    def _resume(self) -> None:
+        with self._lock:
+            if self._set_state != "paused" or self._last_t_s is None:
+                return
+            self._set_state = "running"
+        t = self._after_last()
+        if self._pauses and self._pauses[-1][1] == math.inf:
+            self._pauses[-1][1] = t
+        if self._recorder is not None:
+            self._recorder.resume_set(t)
+        self._add_event("resume", self._last_t_s, "set resumed")
+
+    def _end(self) -> None:
+        with self._lock:
+            if self._set_state == "ended" or self._last_t_s is None:
+                return
+            self._set_state = "ended"
+        t = self._after_last()
+        self._set_end_s = t
+        if self._pauses and self._pauses[-1][1] == math.inf:
+            self._pauses[-1][1] = t
+        if self._recorder is not None:
+            self._recorder.end_set(t)
+        if self._pipeline is not None:
+            out = self._pipeline.finish()  # what was still open: a hold or bout going on, the last circle
+            reps = self._rep_offset + int(self._pipeline.rep_count)
+            with self._lock:
+                self._rep_count = reps
+                self._progress = dict(self._pipeline.analyser.progress())
+            self._on_pipeline_events(out.events, reps)
+        self._add_event("set_end", self._last_t_s, "set ended")
+
+    def _active_part(self, block: SampleBlock) -> SampleBlock:
+        """The samples of `block` inside the current set and outside its pauses (what the pipeline gets)."""
+        if self._set_start_s is None:
+            return block
+        t = block.t_s
+        keep = (t >= self._set_start_s) & (t < self._set_end_s)
+        for p0, p1 in self._pauses:
+            keep &= ~((t >= p0) & (t < p1))
+        if keep.all():
+            return block
+        idx = np.flatnonzero(keep)
+        return SampleBlock(
+            block.role,
+            block.seq[idx],
+            block.t_s[idx],
+            block.acc[idx],
+            block.gyr[idx],
+            None if block.mag is None else block.mag[idx],
+            None if block.t_sensor_s is None else block.t_sensor_s[idx],
+        )
+
+    def _calibration_state(self, pipeline: Pipeline, t_s: float) -> dict[str, Any]:
+        if pipeline.calibration is None:
+            still = float(pipeline.still_s)
+            since = t_s - (self._set_start_s if self._set_start_s is not None else t_s)
+            return {
+                "phase": "stance",
+                "still_s": still,
+                "needed_s": float(pipeline.still_needed_s),
+                "moving": still == 0.0 and since >= MOVING_AFTER_S,
+            }
+        return {"phase": "ready" if pipeline.status == "ready" else "axes", "status": str(pipeline.status)}
 
     def _on_block(self, block: SampleBlock) -> None:
         if len(block) == 0:
@@ -542,24 +757,35 @@ class LiveFeed:
             self._recorder.start_set(exercise, t0)
         if self._recorder is not None:
             self._recorder.write(block)
+        arrival_wall_s = time.time()
+        if self._set_start_s is None:
+            self._begin_set(t0)  # the recording's first set starts with the first block
         self._last_t_s = t1 if self._last_t_s is None else max(self._last_t_s, t1)
         if self._pipeline is None:
             return
-        out = self._pipeline.step(block)
+        active = self._active_part(block) if self._set_state == "running" else None
+        out = self._pipeline.step(active) if active is not None and len(active) else StepOutput.empty()
         t_s = np.asarray(out.t_s, dtype=np.float64)
         angle = np.asarray(out.dorsiflexion_rad, dtype=np.float64)
         status = str(self._pipeline.status)
         step_s = 1.0 / self.display_rate_hz
         reps = self._rep_offset + int(self._pipeline.rep_count)
+        running = self._set_state == "running"
+        progress = dict(self._pipeline.analyser.progress()) if running else None
+        calibration = self._calibration_state(self._pipeline, t1) if running else None
         with self._lock:
             self._status = status
             self._rep_count = reps
+            if progress is not None:
+                self._progress = progress
+            if calibration is not None:
+                self._calibration = calibration
             if self._state == "connecting":
                 self._state, self._message = "streaming", "streaming"
             for t, a in zip(t_s.tolist(), angle.tolist(), strict=True):
                 if t >= self._next_display_t:
                     self._count += 1
-                    self._points.append((self._count, t, a))
+                    self._points.append((self._count, t, a, arrival_wall_s))
                     # Step on from the due time, not from t, so the thinned rate does not drift lower;
                     # restart from t after a gap (or at the first point).
                     self._next_display_t += step_s
@@ -577,6 +803,10 @@ class LiveFeed:
             data: Mapping[str, Any] = ev.data or {}
             if kind == "rep":
                 text = rep_feedback(reps, data)
+                self._set(feedback=text)
+                self._add_event(kind, t, text)
+            elif kind in ("hold", "attempt"):
+                text = event_text(kind, data) or kind
                 self._set(feedback=text)
                 self._add_event(kind, t, text)
             elif kind == "calibrated":

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.live_feed import LiveFeed
+from sensors.recorder import RecorderError, check_data_dir
 from sensors.samples import Role
 
 POLL_S = 0.25
@@ -33,8 +34,23 @@ def record_session(
     stop: threading.Event,
     log: Callable[[str], None],
     emulated_models: Mapping[Role, str] | None = None,
+    heartbeat: bool = False,
 ) -> dict[str, Any]:
-    """Record one set until `stop` is set or duration_s of streaming has passed; returns what was recorded."""
+    """Record one set until `stop` is set or duration_s of streaming has passed; returns what was recorded.
+
+    With `heartbeat`, logs ``heartbeat t_s=<session time of the newest sample recorded>`` every POLL_S
+    (machine-readable progress for monitoring and the crash-safety tests).
+
+    Raises
+    ------
+    RecordingError
+        When the data directory cannot take a recording (checked before connecting), or streaming or
+        writing stopped on an error; a recording stopped by a write error keeps what was written.
+    """
+    try:
+        check_data_dir(data_dir)
+    except RecorderError as e:
+        raise RecordingError(str(e)) from e
     feed = LiveFeed(
         data_dir,
         side=side,  # type: ignore[arg-type]
@@ -53,6 +69,9 @@ def record_session(
         feed.connect()
         while not stop.wait(POLL_S):
             snap = feed.snapshot(snap["cursor"])
+            newest_t_s = snap["last_sample_t_s"]
+            if heartbeat and newest_t_s is not None:
+                log(f"heartbeat t_s={newest_t_s!r}")
             for ev in snap["events"]:
                 if ev["seq"] > seen_event:
                     seen_event = ev["seq"]

@@ -192,16 +192,18 @@ def analyze_sets(
     blocks: dict[Role, SampleBlock],
     exercise: str,
     side: Side,
-    sets_s: list[tuple[float, float]],
+    sets_s: list[list[tuple[float, float]]],
     **lengths_m: float | None,
 ) -> Analysis:
-    """Analyse each set (start_s, end_s) on its own, as the live view does (a new calibration per set), and join.
+    """Analyse each set on its own, as the live view does (a new calibration per set), and join.
 
-    Raises CalibrationError naming the set that could not be calibrated.
+    Each set is given as its (start_s, end_s) spans: one span, or the parts between its pauses (the live
+    pipeline was not fed during a pause). Raises CalibrationError naming the set that could not be calibrated.
     """
     parts = []
-    for i, (start_s, end_s) in enumerate(sets_s, 1):
-        window = {r: blocks[r].window(start_s, end_s) for r in ROLES}
+    for i, spans in enumerate(sets_s, 1):
+        start_s, end_s = spans[0][0], spans[-1][1]
+        window = {r: SampleBlock.concat([blocks[r].window(a, z) for a, z in spans]) for r in ROLES}
         try:
             parts.append(analyze(window, exercise, side, **lengths_m))
         except (CalibrationError, ValueError) as e:

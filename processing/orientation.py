@@ -57,8 +57,8 @@ class TiltTracker:
         self._last = (float(t_s[-1]), acc[-1].copy(), gyr_unbiased[-1].copy())
         quat = np.empty((len(acc_in), 4))
         bounds = [0, *restarts, len(acc_in)]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            if lo > 0:
+        for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            if k > 0:  # also when the long gap came just before this call (restart index 0)
                 self._vqf = VQF(self.period_s)
             if hi > lo:
                 out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in[lo:hi]), np.ascontiguousarray(acc_in[lo:hi]))

@@ -103,6 +103,18 @@ class Pipeline:
         return self._detector.calibration
 
     @property
+    def still_s(self) -> float:
+        """How long both sensors have stood still so far in the current calibration attempt, s (0 once
+        calibrated); the calibration needs `stillness.still_s` of it (read-only, for the live countdown)."""
+        d = self._detector
+        return 0.0 if d.calibration is not None else d._run_len * d.thresholds.window_s
+
+    @property
+    def still_needed_s(self) -> float:
+        """Stillness the calibration needs, s."""
+        return self._detector.thresholds.still_s
+
+    @property
     def status(self) -> str:
         """What the person should do now, or "ready"."""
         if self.calibration is None:

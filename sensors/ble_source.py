@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -326,7 +326,9 @@ class BleSource:
     scanner_backend, client_backend : bleak backend classes; None for the platform's (real hardware).
     scan_timeout_s : how long to look for the sensors at start.
     connect_timeout_s : timeout of one connect (with service discovery).
-    session_start_monotonic_s : ``time.monotonic()`` of session time 0; default: when `start()` runs.
+    session_start_monotonic_s : ``clock()`` of session time 0; default: when `start()` runs.
+    clock : the host clock arrival times are read from, s; default ``time.monotonic`` (what asyncio's loop
+        time is too). A time-accelerated run passes its event loop's ``time``.
 
     The session clock is the host's monotonic clock since the session start. Connects are never concurrent.
 
@@ -355,6 +357,7 @@ class BleSource:
         scan_timeout_s: float = 10.0,
         connect_timeout_s: float = 10.0,
         session_start_monotonic_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         rates = {r: rate_hz for r in ROLES} if isinstance(rate_hz, int) else {r: rate_hz[r] for r in ROLES}
         if any(not r > 0 for r in rates.values()):
@@ -375,16 +378,17 @@ class BleSource:
         self._start_task: asyncio.Task[None] | None = None
         self._stop_task: asyncio.Task[None] | None = None
         self._fixed_t0 = session_start_monotonic_s is not None
-        self._t0 = time.monotonic() if session_start_monotonic_s is None else session_start_monotonic_s
+        self._clock = clock
+        self._t0 = clock() if session_start_monotonic_s is None else session_start_monotonic_s
         self._stopping = False
 
     def now_s(self) -> float:
         """Session time now, s."""
-        return time.monotonic() - self._t0
+        return self._clock() - self._t0
 
     @property
     def session_start_monotonic_s(self) -> float:
-        """`time.monotonic()` at session time 0."""
+        """``clock()`` (default ``time.monotonic()``) at session time 0."""
         return self._t0
 
     def _emit(self, item: SampleBlock | SourceEvent) -> None:
@@ -463,7 +467,7 @@ class BleSource:
                     link.counters.battery_pct = await read_battery(client, profile)
 
                 def on_notify(_char: object, data: bytearray) -> None:
-                    link.queue.put_nowait((time.monotonic() - self._t0, bytes(data)))
+                    link.queue.put_nowait((self._clock() - self._t0, bytes(data)))
 
                 await client.start_notify(profile.notify_uuid, on_notify)
                 for step in profile.start(rate_hz):
@@ -601,7 +605,7 @@ class BleSource:
             return
         if self._start_task is None:
             if not self._fixed_t0:
-                self._t0 = time.monotonic()
+                self._t0 = self._clock()
             self._start_task = asyncio.get_running_loop().create_task(self._start(), name="ble-source-start")
         try:
             await self._start_task

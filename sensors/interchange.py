@@ -27,6 +27,7 @@ def read_interchange(path: Path) -> dict[Role, SampleBlock]:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
+    _check_plain_text(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, nrows=0)
     except pd.errors.EmptyDataError as e:
@@ -79,6 +80,42 @@ def read_interchange(path: Path) -> dict[Role, SampleBlock]:
     return blocks
 
 
+def _check_plain_text(path: Path) -> None:
+    """Refuse what the CSV parser would misread or crash on: non-UTF-8 bytes, quotes or NULs, blank lines inside
+    the data, and rows with another number of fields than the header (each named by its line)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputFileError(
+            f"{path}, line {line}: byte {raw[e.start]:#04x} is not UTF-8 text; expected a CSV of plain numbers"
+        ) from None
+    data = np.frombuffer(raw.rstrip(b"\r\n\t "), dtype=np.uint8)
+    if data.size == 0:
+        return
+    line_ends = np.flatnonzero(data == ord("\n"))
+
+    def line_of(pos: int) -> int:
+        return int(np.searchsorted(line_ends, pos)) + 1
+
+    for bad, what in ((ord('"'), "a quote"), (0, "a NUL character")):
+        hits = np.flatnonzero(data == bad)
+        if hits.size:
+            raise InputFileError(f"{path}, line {line_of(int(hits[0]))}: {what}; expected plain comma-separated values")
+    starts = np.concatenate(([0], line_ends + 1))
+    ends = np.concatenate((line_ends, [data.size]))
+    length = ends - starts - (data[np.maximum(ends - 1, 0)] == ord("\r"))
+    blank = np.flatnonzero(length <= 0)
+    if blank.size:
+        raise InputFileError(f"{path}, line {int(blank[0]) + 1}: an empty line; expected a sample on every line")
+    fields = np.bincount(np.searchsorted(line_ends, np.flatnonzero(data == ord(","))), minlength=starts.size) + 1
+    wrong = np.flatnonzero(fields != fields[0])
+    if wrong.size:
+        i = int(wrong[0])
+        raise InputFileError(f"{path}, line {i + 1}: {fields[i]} fields, but the header (line 1) has {fields[0]}")
+
+
 def _read_columns(path: Path, numeric_cols: list[str]) -> dict[str, np.ndarray]:
     """The sensor column as strings and the numeric ones as float64; names the first cell that is not a number."""
     usecols = ["sensor", *numeric_cols]
@@ -109,8 +146,15 @@ def _read_columns(path: Path, numeric_cols: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def write_interchange(path: Path, blocks: dict[Role, SampleBlock]) -> None:
-    """Write blocks as one interchange CSV, rows merged in time order."""
+def write_interchange(path: Path, blocks: dict[Role, SampleBlock], *, exact: bool = False) -> None:
+    """Write blocks as one interchange CSV, rows merged in time order (a stable sort: ties keep role order).
+
+    By default times are written to the microsecond and values to 6 significant digits (compact); with
+    exact=True every number round-trips bit for bit and the magnetometer is written when every block has one.
+    """
+    if exact:
+        _write_exact(path, blocks)
+        return
     rows = []
     for role, b in blocks.items():
         for i in range(len(b)):
@@ -121,3 +165,19 @@ def write_interchange(path: Path, blocks: dict[Role, SampleBlock]) -> None:
         w.writerow(REQUIRED_COLUMNS)
         for t, role, a, g in rows:
             w.writerow((f"{t:.6f}", role, *(f"{x:.6g}" for x in a), *(f"{x:.6g}" for x in g)))
+
+
+def _write_exact(path: Path, blocks: dict[Role, SampleBlock]) -> None:
+    with_mag = all(b.mag is not None for b in blocks.values())
+    frames = []
+    for role, b in blocks.items():
+        cols: dict[str, object] = {"t_s": b.t_s, "sensor": role}
+        cols |= {c: b.acc[:, k] for k, c in enumerate(("ax", "ay", "az"))}
+        cols |= {c: b.gyr[:, k] for k, c in enumerate(("gx", "gy", "gz"))}
+        if with_mag:
+            assert b.mag is not None
+            cols |= {c: b.mag[:, k] for k, c in enumerate(MAG_COLUMNS)}
+        frames.append(pd.DataFrame(cols))
+    df = pd.concat(frames, ignore_index=True).sort_values("t_s", kind="stable")
+    # pandas writes floats with repr(): the shortest text that reads back to the same float64
+    df.to_csv(path, index=False, lineterminator="\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from dataclasses import dataclass
@@ -49,7 +50,12 @@ def load_samples(path: Path) -> dict[Role, SampleBlock]:
         f = Path(path) / raw_samples_file(role)
         if not f.is_file():
             raise InputFileError(f"{f}: missing raw samples of the {role} sensor")
-        df = pd.read_csv(f, on_bad_lines="skip")
+        raw = f.read_bytes()
+        whole = raw[: raw.rfind(b"\n") + 1]  # a row cut inside its last number would load as a wrong value
+        try:
+            df = pd.read_csv(io.BytesIO(whole), on_bad_lines="skip")
+        except pd.errors.EmptyDataError as e:
+            raise InputFileError(f"{f}: empty (no header line); the recording never started") from e
         if list(df.columns) != list(RAW_COLUMNS):
             raise InputFileError(f"{f}, line 1: header {list(df.columns)}, expected {list(RAW_COLUMNS)}")
         df = df.apply(pd.to_numeric, errors="coerce").dropna()

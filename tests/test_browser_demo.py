@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from dashboard.demo_history import plan_history
 from tests.conftest import require_chromium
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ def test_demo_command_serves_live_angles_and_reps_then_stops_cleanly(tmp_path: P
 
     data = tmp_path / "demo-data"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "demo", "--port", "0", "--data-dir", str(data)],
+        [sys.executable, "-m", "dashboard.cli", "demo", "--port", "0", "--data-dir", str(data), "--history-weeks", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -47,7 +49,7 @@ def test_demo_command_serves_live_angles_and_reps_then_stops_cleanly(tmp_path: P
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        assert url_found.wait(60), f"the demo printed no URL: {''.join(output)}"
+        assert url_found.wait(180), f"the demo printed no URL: {''.join(output)}"
         url = re.search(r"http://127\.0\.0\.1:\d+/\S*", "".join(output))
         assert url is not None
         page.goto(url.group(0))
@@ -74,8 +76,15 @@ def test_demo_command_serves_live_angles_and_reps_then_stops_cleanly(tmp_path: P
             proc.kill()
             pytest.fail(f"the demo did not stop on Ctrl-C: {''.join(output)}")
     assert proc.returncode == 0, "".join(output)
-    (session,) = (data / "sessions").iterdir()
+    text = "".join(output)
+    assert "DEMO DATA" in text and "demo sessions seeded and indexed" in text
+    seeded = len(plan_history(1, 0, datetime.now(UTC)))
+    sessions = sorted((data / "sessions").iterdir())  # ids sort by creation time: the live one is last
+    assert len(sessions) == seeded + 1
+    assert (data / "index.sqlite").is_file()
+    session = sessions[-1]
     meta = json.loads((session / "session.json").read_text())
     assert meta["demo"] is True
+    assert all(json.loads((s / "session.json").read_text())["demo"] for s in sessions)
     assert meta["sets"] and meta["sets"][-1]["end_s"] is not None, "the set was closed when the demo stopped"
     assert len((session / "samples_shin.csv").read_text().splitlines()) > 500

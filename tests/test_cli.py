@@ -174,3 +174,41 @@ def test_knee_to_wall_in_degrees_and_centimetres_with_and_without_the_persons_le
     assert wrong.returncode == 2 and "knee_to_wall" in wrong.stderr
     half = dorsi("analyze", csv_path, "--exercise", "knee_to_wall", "--shin-length-m", 0.4, check=False)
     assert half.returncode == 2 and "give both" in half.stderr
+
+
+def test_analyze_leaves_out_what_was_done_during_a_pause(tmp_path):
+    from tests.session_factory import make_session
+
+    # 4 reps in the set; the pause covers one of them (samples still recorded), as in the replay tests
+    sid, _ = make_session(
+        tmp_path, [{"exercise": "band_mobilisation", "reps": 4, "seed": 3}], leg="left", pauses={0: [(14.0, 17.0)]}
+    )
+    out = json.loads(dorsi("analyze", sid, "--data-dir", tmp_path, "--exercise", "band_mobilisation", "--json").stdout)
+    assert out["rep_count"] == 3
+    assert all(not (14.0 < r["end_s"] < 17.0) for r in out["reps"])
+
+
+def test_replay_serves_the_dashboard_on_that_sessions_replay(tmp_path):
+    import signal
+    import urllib.request
+
+    from tests.session_factory import make_session
+
+    bad = dorsi("replay", "nope-1", "--data-dir", tmp_path, check=False)
+    assert bad.returncode == 2 and "no session 'nope-1'" in bad.stderr
+    sid, _ = make_session(tmp_path, [{"exercise": "band_mobilisation", "reps": 2, "seed": 4}])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "replay", sid, "--data-dir", str(tmp_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:") and url.endswith(f"/replay?session={sid}")
+        with urllib.request.urlopen(url, timeout=30) as r:
+            assert r.status == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)

@@ -101,3 +101,28 @@ def test_extend_with_nothing_new_is_none_and_checks_shapes():
         extend_angle_trace([0.0, 0.1], [0.0], 300)
     with pytest.raises(ValueError):
         extend_angle_trace([0.0], [0.0], 0)
+
+
+def test_best_line_is_drawn_and_labelled_and_widens_the_range():
+    from dashboard.figures import live_angle_figure
+
+    fig = live_angle_figure((30.0, 45.0), best_deg=52.0)
+    assert any(s.type == "line" and s.y0 == 52.0 and s.line.dash == "dash" for s in fig.layout.shapes)
+    assert any("your best 52 deg" in a.text for a in fig.layout.annotations)
+    assert fig.layout.yaxis.range[1] >= 57.0
+
+
+def test_hold_ring_fills_with_the_fraction_and_says_the_time():
+    import re
+
+    from dashboard.figures import hold_ring_svg, svg_data_uri
+
+    half = hold_ring_svg(0.5, "15 s", size_px=100)
+    r = 40.0
+    dash = float(re.findall(r'stroke-dasharray="([0-9.]+) ', half)[0])
+    assert dash == pytest.approx(0.5 * 2 * 3.14159265 * r, rel=1e-3)
+    assert ">15 s</text>" in half
+    assert 'stroke-dasharray="0.00 ' in hold_ring_svg(None, "")
+    full = float(re.findall(r'stroke-dasharray="([0-9.]+) ', hold_ring_svg(3.0, "x", size_px=100))[0])
+    assert full == pytest.approx(2 * 3.14159265 * r, rel=1e-3)  # clipped at a full ring
+    assert svg_data_uri("<svg a='1'/>").startswith("data:image/svg+xml;charset=utf-8,%3Csvg")

@@ -260,7 +260,7 @@ def test_sets_are_analysed_each_with_its_own_calibration() -> None:
         r: SampleBlock.concat([first.blocks[r], second.blocks[r].with_times(second.blocks[r].t_s + shift)])
         for r in ("shin", "foot")
     }
-    a = analyze_sets(blocks, "band_mobilisation", "right", [(0.0, shift - 0.5), (shift, shift + 1e3)])
+    a = analyze_sets(blocks, "band_mobilisation", "right", [[(0.0, shift - 0.5)], [(shift, shift + 1e3)]])
     assert a.rep_count == 7
     later = [r["start_s"] for r in a.reps[3:]]
     assert min(later) > shift

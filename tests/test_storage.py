@@ -114,3 +114,16 @@ def test_shipped_sample_recordings_analyse_to_their_truth():
         assert result.rep_count == len(truth["reps"])
         for rep, true in zip(result.reps, truth["reps"], strict=True):
             assert np.degrees(rep["peak_dorsiflexion_rad"]) == pytest.approx(true["peak_dorsiflexion_deg"], abs=2.0)
+
+
+def test_a_row_cut_inside_its_last_number_is_dropped_not_misread(tmp_path):
+    from sensors.sessions import load_samples
+
+    rec = Recorder.create(tmp_path, leg="right", sensors={})
+    rec.close()
+    for role in ("shin", "foot"):
+        with open(rec.path / f"samples_{role}.csv", "a") as f:
+            f.write("0,0.0,0.0,0.1,0.2,9.81,0.01,0.02,0.03\n")
+            f.write("1,0.01,0.01,0.1,0.2,9.81,0.01,0.02,0.0312")  # a kill while writing "0.03125\n"
+    blocks = load_samples(rec.path)
+    assert len(blocks["shin"]) == 1 and blocks["shin"].gyr[0, 2] == 0.03

@@ -226,6 +226,25 @@ def test_too_many_fields_is_refused(tmp_path: Path) -> None:
         read_xsens_mt(write(tmp_path / "a.txt", rows), "shin")
 
 
+def test_acceleration_in_g_is_refused(tmp_path: Path) -> None:
+    # MT Manager exports m/s^2; a file in g has a median |acc| near 1, which gravity alone rules out
+    rows = [row(i, Acc_X="0.01", Acc_Y="-0.02", Acc_Z="1.0") for i in range(5)]
+    with pytest.raises(
+        InputFileError, match=r"a\.txt, shin sensor, column Acc_X\.\.Acc_Z: the median .* 1, .*look like g"
+    ):
+        read_xsens_mt(write(tmp_path / "a.txt", rows), "shin")
+
+
+def test_angular_rate_in_deg_per_s_is_refused(tmp_path: Path) -> None:
+    # 120 deg/s read as rad/s would be 120 rad/s: beyond any wearable gyroscope's 2000 deg/s (34.9 rad/s)
+    rows = [row(i, float(i)) for i in range(3)] + [row(3, 1.0, Gyr_Z="120.0")]
+    with pytest.raises(InputFileError, match=r"a\.txt, foot sensor, column Gyr_X\.\.Gyr_Z, sample 4: angular rate 120"):
+        read_xsens_mt(write(tmp_path / "a.txt", rows), "foot")
+    # 34 rad/s (1950 deg/s), a fast but possible rate, is kept
+    ok = [row(i, float(i)) for i in range(3)] + [row(3, 1.0, Gyr_Z="34.0")]
+    assert read_xsens_mt(write(tmp_path / "b.txt", ok), "foot").block.gyr[3, 2] == 34.0
+
+
 def test_comma_separated_crlf_export_with_trailing_separators(tmp_path: Path) -> None:
     rows = [row(1, 0.0) + [""], row(2, 1.0) + [""]]
     path = write(tmp_path / "a.csv", rows, header=[*HEADER, ""], sep=",", newline="\r\n")
@@ -235,8 +254,8 @@ def test_comma_separated_crlf_export_with_trailing_separators(tmp_path: Path) ->
 
 
 def test_pair_on_one_session_clock(tmp_path: Path) -> None:
-    shin = write(tmp_path / "shin.txt", [row(c, float(c)) for c in range(100, 110)])
-    foot = write(tmp_path / "foot.txt", [row(c, float(c)) for c in range(103, 112)])
+    shin = write(tmp_path / "shin.txt", [row(c, float(c % 10)) for c in range(100, 110)])
+    foot = write(tmp_path / "foot.txt", [row(c, float(c % 10)) for c in range(103, 112)])
     blocks = read_xsens_pair(shin, foot)
     assert blocks["shin"].role == "shin" and blocks["foot"].role == "foot"
     # the shin starts first: packet 100 is 0 s, the foot's packet 103 is 0.03 s

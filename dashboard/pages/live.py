@@ -1,70 +1,31 @@
-"""Live page: connect the sensors, calibrate, pick the exercise, follow the angle and count reps."""
+"""Live page: pick the leg and connect, calibrate, pick the exercise (or follow the routine), do sets."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
-from dashboard import ids
+from dashboard import ids, live_view
 from dashboard.app import current_feed
-from dashboard.figures import extend_angle_trace, live_angle_figure, live_max_points
+from dashboard.figures import live_max_points
+from dashboard.live_view import aria, format_angle, target_zone_text  # noqa: F401  (kept for importers)
+from processing.exercises.registry import SPECS
 
 dash.register_page(  # type: ignore[no-untyped-call]
     __name__, path="/live", name="Live", title="dorsi: live", order=0
 )
 
-FAST_INTERVAL_MS = 100
+FAST_INTERVAL_MS = 100  # a poll slower than this is dropped by Dash: keep it above the round trip
 SLOW_INTERVAL_MS = 500
-RECENT_EVENTS_SHOWN = 5
-
-EXERCISE_LABELS: dict[str, str] = {
-    "band_mobilisation": "Dorsiflexion with a band (lunge, 30 reps)",
-    "eccentric_drop": "Eccentric drops (lift the forefoot, hold 5 s, lower slowly, 30 reps)",
-}
-# Dorsiflexion band each exercise should reach, deg, drawn on the trace as the target.
-TARGET_BAND_DEG: dict[str, tuple[float, float]] = {
-    "band_mobilisation": (30.0, 45.0),
-    "eccentric_drop": (15.0, 30.0),
-}
 ROLE_LABELS = {"shin": "Shin", "foot": "Foot"}
-
-
-def aria(**attributes: str) -> dict[str, Any]:
-    """Return ARIA attributes as keyword arguments: ``aria(label="x")`` -> ``{"aria-label": "x"}``."""
-    return {f"aria-{k}": v for k, v in attributes.items()}
-
-
-def _exercise_options() -> list[dict[str, str]]:
-    from dashboard.live_feed import supported_exercises
-
-    return [{"label": EXERCISE_LABELS.get(n, n.replace("_", " ")), "value": n} for n in supported_exercises()]
-
-
-def format_angle(angle_rad: float | None) -> str:
-    """Return the big-number text: whole degrees, or an en dash when there is no angle yet."""
-    if angle_rad is None or not math.isfinite(angle_rad):
-        return "\u2013"
-    deg = round(math.degrees(angle_rad))
-    return f"{deg + 0:d}"  # + 0 turns -0 into 0
-
-
-def target_zone_text(angle_rad: float | None, band_deg: tuple[float, float] | None) -> str:
-    """Return where the angle is relative to the target band, in words (not by colour alone)."""
-    if band_deg is None:
-        return ""
-    lo, hi = band_deg
-    band = f"target {lo:.0f}\u2013{hi:.0f} deg"
-    if angle_rad is None or not math.isfinite(angle_rad):
-        return band.capitalize()
-    deg = math.degrees(angle_rad)
-    if deg < lo:
-        return f"Below {band}"
-    if deg > hi:
-        return f"Above {band}"
-    return f"In {band}"
+LEGS = ("left", "right")
+PAIN_SCALE = range(11)
 
 
 def format_loss(counters: dict[str, Any]) -> str:
@@ -76,8 +37,18 @@ def format_loss(counters: dict[str, Any]) -> str:
     return f"{lost} ({100.0 * lost / (got + lost):.1f} %)"
 
 
-def sensor_rows(sensors: dict[str, dict[str, Any]]) -> list[html.Tr]:
-    """Return one table row per sensor role: connection, battery, packets, loss, malformed packets."""
+def format_signal(rssi: Any) -> str:
+    """Return the signal strength in dBm, or "unknown" when the source does not report it."""
+    if rssi is None:
+        return "unknown"
+    return f"{int(rssi)} dBm"
+
+
+def sensor_rows(snap: dict[str, Any]) -> list[html.Tr]:
+    """One table row per sensor role: its name, leg, connection, battery, signal, packets, loss, malformed."""
+    sensors: dict[str, dict[str, Any]] = snap.get("sensors", {})
+    names: dict[str, str] = snap.get("names", {})
+    leg = str(snap.get("side", "right"))
     rows = []
     for role in ("shin", "foot"):
         c = sensors.get(role, {})
@@ -86,8 +57,11 @@ def sensor_rows(sensors: dict[str, dict[str, Any]]) -> list[html.Tr]:
             html.Tr(
                 [
                     html.Th(ROLE_LABELS[role], scope="row"),
+                    html.Td(names.get(role, "")),
+                    html.Td(leg),
                     html.Td("connected" if c.get("connected") else "not connected"),
                     html.Td("--" if battery is None else f"{battery:.0f} %", className="num"),
+                    html.Td(format_signal(c.get("rssi")), className="num"),
                     html.Td(f"{int(c.get('packets') or 0)}", className="num"),
                     html.Td(format_loss(c), className="num"),
                     html.Td(f"{int(c.get('malformed') or 0)}", className="num"),
@@ -97,19 +71,13 @@ def sensor_rows(sensors: dict[str, dict[str, Any]]) -> list[html.Tr]:
     return rows
 
 
-def _sensor_table(sensors: dict[str, dict[str, Any]]) -> html.Table:
+def _sensor_table(snap: dict[str, Any]) -> html.Table:
+    heads = ("Sensor on", "Name", "Leg", "Connection", "Battery", "Signal", "Packets", "Lost samples", "Malformed")
     return html.Table(
         [
             html.Caption("Sensors"),
-            html.Thead(
-                html.Tr(
-                    [
-                        html.Th(h, scope="col")
-                        for h in ("Sensor", "Connection", "Battery", "Packets", "Lost samples", "Malformed")
-                    ]
-                )
-            ),
-            html.Tbody(sensor_rows(sensors), id=ids.LIVE_SENSOR_TABLE),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in heads])),
+            html.Tbody(sensor_rows(snap), id=ids.LIVE_SENSOR_TABLE),
         ],
         className="dorsi-table",
     )
@@ -125,32 +93,141 @@ def _connection_text(snap: dict[str, Any]) -> str:
     return str(snap["message"])
 
 
-def layout(**_query: str) -> html.Div:
-    """Build the Live page for the app's feed (called on every page load)."""
+def _choice_buttons(kind: str, key: str, options: list[tuple[str, str]], chosen: str, disabled: bool) -> list[Any]:
+    return [
+        html.Button(
+            label,
+            id={"type": kind, key: value},
+            n_clicks=0,
+            className="dorsi-choice",
+            disabled=disabled,
+            **aria(pressed="true" if value == chosen else "false"),
+        )
+        for value, label in options
+    ]
+
+
+def exercise_buttons(chosen: str) -> list[Any]:
+    """The exercise choice: one toggle button per exercise (aria-pressed marks the chosen one)."""
+    return _choice_buttons(
+        ids.LIVE_EXERCISE_CHOICE, "exercise", [(n, s.title) for n, s in SPECS.items()], chosen, False
+    )
+
+
+def leg_buttons(chosen: str, disabled: bool) -> list[Any]:
+    """The leg choice (before connecting): Left and Right toggle buttons."""
+    return _choice_buttons(ids.LIVE_LEG_CHOICE, "leg", [(leg, leg.capitalize()) for leg in LEGS], chosen, disabled)
+
+
+def pain_buttons(chosen: int | None) -> list[Any]:
+    """The 0-10 pain scale as toggle buttons."""
+    return [
+        html.Button(
+            str(v),
+            id={"type": ids.LIVE_PAIN_CHOICE, "pain": v},
+            n_clicks=0,
+            className="dorsi-choice dorsi-pain",
+            **aria(pressed="true" if v == chosen else "false", label=f"pain {v} of 10"),
+        )
+        for v in PAIN_SCALE
+    ]
+
+
+def routine_context(exercise: str, step: str | None, stiffness: str | None) -> tuple[html.Div | None, str | None]:
+    """The routine bar (step k of n, next exercise link) for `/live?routine=STEP`; (None, None) outside a routine.
+
+    The exercise to show is the step's (the URL's exercise is used only when it is that step's).
+    """
+    if step is None:
+        return None, None
+    from dashboard.guide import parse_stiffness, routine_steps  # PROGRESS's guide, imported when used
+
+    steps = routine_steps(parse_stiffness(stiffness))
+    try:
+        k = int(step)
+    except ValueError:
+        return None, None
+    if not 1 <= k <= len(steps):
+        return None, None
+    here = steps[k - 1]
+    extra = {"stiffness": stiffness} if parse_stiffness(stiffness) else {}
+    if k < len(steps):
+        nxt = steps[k]
+        href = "/live?" + urlencode({"exercise": nxt.exercise, "routine": k + 1, **extra})
+        link = dcc.Link(f"Next exercise: {nxt.title}", href=href, id=ids.LIVE_ROUTINE_NEXT, className="dorsi-button")
+    else:
+        link = dcc.Link("Routine done: back to the routine", href="/routine", id=ids.LIVE_ROUTINE_NEXT)
+    bar = html.Div(
+        [
+            html.P([html.Strong(f"Routine: step {k} of {len(steps)}"), f" \u2013 target {here.target_text}"]),
+            link,
+        ],
+        id=ids.LIVE_ROUTINE,
+        className="dorsi-panel dorsi-routine",
+    )
+    return bar, here.exercise
+
+
+def _best_for(data_dir: Path) -> live_view.BestFor:
+    def best(exercise: str, leg: str) -> float | None:
+        try:
+            from dashboard.session_index import best_peak_dorsiflexion_rad  # STORAGE's index, when present
+        except ImportError:
+            return None
+        try:
+            value = best_peak_dorsiflexion_rad(data_dir, leg, exercise)
+        except Exception:  # an unreadable index must not break the live page
+            return None
+        return None if value is None or not math.isfinite(value) else float(value)
+
+    return best
+
+
+def layout(exercise: str | None = None, routine: str | None = None, stiffness: str | None = None, **_: str) -> Any:
+    """Build the Live page for the app's feed (called on every page load; the query preselects)."""
     feed = current_feed()
+    bar, step_exercise = routine_context(exercise or "", routine, stiffness)
+    wanted = step_exercise or exercise
+    if wanted in SPECS:
+        feed.set_exercise(wanted)
     snap = feed.snapshot(0)
-    exercise = snap["exercise"]
+    chosen = str(snap["exercise"])
     streaming = snap["state"] in ("connecting", "streaming")
+    spec = SPECS[chosen]
+    best = _best_for(feed.data_dir)(chosen, str(snap["side"]))
     return html.Div(
         [
+            *([bar] if bar is not None else []),
+            html.Section(
+                [
+                    html.H2(spec.title, id=ids.LIVE_EXERCISE_TITLE, className="dorsi-exercise-title"),
+                    html.P(
+                        f"{spec.instruction} Target: {_target_words(chosen)}.",
+                        id=ids.LIVE_EXERCISE_INSTRUCTION,
+                    ),
+                ],
+                className="dorsi-panel",
+                **aria(labelledby=ids.LIVE_EXERCISE_TITLE),
+            ),
             html.Div(
                 [
                     html.Section(
                         [
-                            html.H2("Connection"),
+                            html.H2("Connect", id="live-connect-heading"),
+                            html.P("Which leg are the sensors on?", id="live-leg-question", className="dorsi-q"),
+                            html.Div(
+                                leg_buttons(str(snap["side"]), streaming),
+                                id=ids.LIVE_LEG_GROUP,
+                                role="group",
+                                className="dorsi-choices",
+                                **aria(labelledby="live-leg-question"),
+                            ),
                             html.Button(
                                 "Connect emulated sensors" if feed.emulated else "Connect sensors",
                                 id=ids.LIVE_CONNECT,
                                 className="dorsi-button",
                                 disabled=streaming,
                                 n_clicks=0,
-                            ),
-                            html.Button(
-                                "Recalibrate",
-                                id=ids.LIVE_RECALIBRATE,
-                                n_clicks=0,
-                                className="dorsi-button secondary",
-                                disabled=not streaming,
                             ),
                             html.P(
                                 [
@@ -160,31 +237,100 @@ def layout(**_query: str) -> html.Div:
                                 ],
                                 className="dorsi-status",
                             ),
+                            _sensor_table(snap),
+                        ],
+                        className="dorsi-panel",
+                        **aria(labelledby="live-connect-heading"),
+                    ),
+                    html.Section(
+                        [
+                            html.H2("Calibrate", id="live-calibrate-heading"),
+                            html.P(
+                                live_view.calibration_text(snap),
+                                id=ids.LIVE_CALIBRATION_STEP,
+                                className="dorsi-calibration",
+                                role="status",
+                                **aria(live="polite"),
+                            ),
                             html.P(
                                 [
-                                    html.Strong("Calibration:"),
+                                    html.Strong("Pipeline:"),
                                     " ",
                                     html.Span(snap["status"], id=ids.LIVE_CALIBRATION_STATUS),
                                 ],
                                 className="dorsi-status",
                             ),
-                            _sensor_table(snap["sensors"]),
+                            html.Button(
+                                "Recalibrate",
+                                id=ids.LIVE_RECALIBRATE,
+                                n_clicks=0,
+                                className="dorsi-button secondary",
+                                disabled=not streaming,
+                            ),
+                            html.H2("Set", id="live-set-heading", style={"marginTop": "0.8rem"}),
+                            html.P(_set_text(snap), id=ids.LIVE_SET_STATUS, className="dorsi-status"),
+                            html.Div(
+                                [
+                                    html.Button(
+                                        _pause_label(snap),
+                                        id=ids.LIVE_PAUSE,
+                                        n_clicks=0,
+                                        className="dorsi-button secondary",
+                                        disabled=not streaming or snap["set_state"] == "ended",
+                                    ),
+                                    html.Button(
+                                        "End set",
+                                        id=ids.LIVE_END_SET,
+                                        n_clicks=0,
+                                        className="dorsi-button secondary",
+                                        disabled=not streaming or snap["set_state"] == "ended",
+                                    ),
+                                    html.Button(
+                                        "Start a new set",
+                                        id=ids.LIVE_START_SET,
+                                        n_clicks=0,
+                                        className="dorsi-button secondary",
+                                        disabled=not streaming or snap["set_state"] != "ended",
+                                    ),
+                                ],
+                                role="group",
+                                **aria(labelledby="live-set-heading"),
+                            ),
+                            html.Div(
+                                [
+                                    html.P(
+                                        "How much pain did this set cause? 0 = none, 10 = the worst imaginable. "
+                                        "The exercises are meant to be pain free.",
+                                        id="live-pain-question",
+                                        className="dorsi-q",
+                                    ),
+                                    html.Div(
+                                        pain_buttons(None),
+                                        role="group",
+                                        className="dorsi-choices",
+                                        **aria(labelledby="live-pain-question"),
+                                    ),
+                                    html.P("", id=ids.LIVE_PAIN_STATUS, role="status", **aria(live="polite")),
+                                ],
+                                id=ids.LIVE_PAIN_PANEL,
+                                hidden=True,
+                                className="dorsi-pain-panel",
+                            ),
+                            dcc.Store(id=ids.LIVE_PAIN_SET, data=None, storage_type="memory"),
                         ],
                         className="dorsi-panel",
-                        **aria(label="Connection and calibration"),
+                        **aria(labelledby="live-calibrate-heading"),
                     ),
                     html.Section(
                         [
                             html.H2("Exercise", id="live-exercise-heading"),
-                            dcc.RadioItems(
-                                id=ids.LIVE_EXERCISE,
-                                options=_exercise_options(),
-                                value=exercise,
-                                className="dorsi-radio",
-                                inputClassName="dorsi-radio-input",
+                            html.Div(
+                                exercise_buttons(chosen),
+                                id=ids.LIVE_EXERCISE_GROUP,
+                                role="group",
+                                className="dorsi-choices dorsi-exercises",
+                                **aria(labelledby="live-exercise-heading"),
                             ),
-                            html.H2("Recent events (newest first)", style={"marginTop": "0.8rem"}),
-                            html.Ul(id=ids.LIVE_ALERTS, className="dorsi-events"),
                         ],
                         className="dorsi-panel",
                         **aria(labelledby="live-exercise-heading"),
@@ -192,75 +338,34 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="dorsi-row",
             ),
-            html.Div(
-                [
-                    html.Section(
-                        [
-                            html.P("Dorsiflexion now", className="dorsi-label", id="live-angle-label"),
-                            html.Div(
-                                [
-                                    html.Span(format_angle(snap["angle_rad"]), id=ids.LIVE_ANGLE_VALUE),
-                                    html.Span(" deg", className="dorsi-unit"),
-                                ],
-                                className="dorsi-big",
-                                **aria(labelledby="live-angle-label"),
-                            ),
-                            html.P(
-                                target_zone_text(snap["angle_rad"], TARGET_BAND_DEG.get(exercise)),
-                                id=ids.LIVE_ANGLE_ZONE,
-                                className="dorsi-zone",
-                            ),
-                        ],
-                        className="dorsi-panel",
-                        **aria(label="Current dorsiflexion"),
-                    ),
-                    html.Section(
-                        [
-                            html.P("Reps", className="dorsi-label", id="live-reps-label"),
-                            html.Div(
-                                [
-                                    html.Span(str(snap["rep_count"]), id=ids.LIVE_REP_COUNT),
-                                    html.Span(f" of {snap['target_reps']}", className="dorsi-unit"),
-                                ],
-                                className="dorsi-reps",
-                            ),
-                            html.Progress(
-                                id=ids.LIVE_REP_PROGRESS,
-                                value=str(snap["rep_count"]),
-                                max=str(snap["target_reps"]),
-                                className="dorsi-progress",
-                                **aria(labelledby="live-reps-label"),
-                            ),
-                            html.P(
-                                snap["feedback"],
-                                id=ids.LIVE_REP_FEEDBACK,
-                                className="dorsi-feedback",
-                                role="status",
-                                **aria(live="polite"),
-                            ),
-                        ],
-                        className="dorsi-panel",
-                        **aria(label="Rep counter and feedback"),
-                    ),
-                ],
-                className="dorsi-row",
-            ),
-            html.Section(
-                [
-                    html.H2(f"Dorsiflexion, last {feed.window_s:.0f} s"),
-                    dcc.Graph(
-                        id=ids.LIVE_ANGLE_GRAPH,
-                        figure=live_angle_figure(TARGET_BAND_DEG.get(exercise)),
-                        config={"staticPlot": True, "displayModeBar": False, "responsive": True},
-                    ),
-                ],
-                className="dorsi-panel",
-            ),
+            *live_view.layout("live", snap, window_s=feed.window_s, best_rad=best),
             dcc.Interval(id=ids.LIVE_FAST_INTERVAL, interval=FAST_INTERVAL_MS, disabled=not streaming),
             dcc.Interval(id=ids.LIVE_SLOW_INTERVAL, interval=SLOW_INTERVAL_MS),
-            dcc.Store(id=ids.LIVE_CURSOR, data=0, storage_type="memory"),
         ]
     )
+
+
+def _target_words(exercise: str) -> str:
+    from dashboard.guide import target_text  # PROGRESS's guide, imported when used
+
+    return target_text(SPECS[exercise])
+
+
+def _pause_label(snap: dict[str, Any]) -> str:
+    return "Resume set" if snap.get("set_state") == "paused" else "Pause set"
+
+
+def _set_text(snap: dict[str, Any]) -> str:
+    index = int(snap.get("set_index", -1))
+    if index < 0 or snap["state"] not in ("connecting", "streaming"):
+        return "No set running: connect to start one."
+    state = snap.get("set_state")
+    name = SPECS[str(snap["exercise"])].title.lower()
+    if state == "paused":
+        return f"Set {index + 1} ({name}) paused: nothing is counted until you resume."
+    if state == "ended":
+        return f"Set {index + 1} ended. Start a new set when you are ready."
+    return f"Set {index + 1} ({name}) running."
 
 
 @dash.callback(
@@ -280,7 +385,7 @@ def on_connect(n_clicks: int | None) -> tuple[str, bool, bool]:
 
 
 @dash.callback(
-    Output(ids.LIVE_CALIBRATION_STATUS, "children", allow_duplicate=True),
+    Output(ids.LIVE_CALIBRATION_STEP, "children", allow_duplicate=True),
     Input(ids.LIVE_RECALIBRATE, "n_clicks"),
     prevent_initial_call=True,
 )
@@ -289,77 +394,172 @@ def on_recalibrate(n_clicks: int | None) -> str:
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     current_feed().recalibrate()
-    return "stand still: calibrating"
+    return "Stand still: 3 s left"
 
 
 @dash.callback(
-    Output(ids.LIVE_ANGLE_GRAPH, "figure"),
-    Input(ids.LIVE_EXERCISE, "value"),
+    Output({"type": ids.LIVE_EXERCISE_CHOICE, "exercise": ALL}, "aria-pressed"),
+    Output(ids.LIVE_EXERCISE_TITLE, "children"),
+    Output(ids.LIVE_EXERCISE_INSTRUCTION, "children"),
+    Input({"type": ids.LIVE_EXERCISE_CHOICE, "exercise": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
-def on_exercise(exercise: str) -> Any:
-    """Start a set of the chosen exercise and redraw the trace with its target band."""
-    current_feed().set_exercise(exercise)
-    return live_angle_figure(TARGET_BAND_DEG.get(exercise))
+def on_exercise(clicks: list[int | None]) -> tuple[list[str], str, str]:
+    """Switch exercise: a new set of it (the trace redraws with its target band on the next poll)."""
+    chosen = ctx.triggered_id
+    if not isinstance(chosen, dict) or not any(clicks) or chosen.get("exercise") not in SPECS:
+        raise dash.exceptions.PreventUpdate
+    name = str(chosen["exercise"])
+    current_feed().set_exercise(name)
+    spec = SPECS[name]
+    pressed = ["true" if n == name else "false" for n in SPECS]
+    return pressed, spec.title, f"{spec.instruction} Target: {_target_words(name)}."
 
 
 @dash.callback(
-    Output(ids.LIVE_ANGLE_GRAPH, "extendData"),
-    Output(ids.LIVE_CURSOR, "data"),
-    Output(ids.LIVE_ANGLE_VALUE, "children"),
-    Output(ids.LIVE_ANGLE_ZONE, "children"),
-    Output(ids.LIVE_REP_COUNT, "children"),
-    Output(ids.LIVE_REP_PROGRESS, "value"),
-    Output(ids.LIVE_REP_FEEDBACK, "children"),
-    Input(ids.LIVE_FAST_INTERVAL, "n_intervals"),
-    State(ids.LIVE_CURSOR, "data"),
+    Output({"type": ids.LIVE_LEG_CHOICE, "leg": ALL}, "aria-pressed"),
+    Input({"type": ids.LIVE_LEG_CHOICE, "leg": ALL}, "n_clicks"),
+    prevent_initial_call=True,
 )
-def on_fast_tick(_n: int | None, cursor: int | None) -> tuple[Any, ...]:
-    """Send only the new trace points, and the current angle, rep count and feedback."""
+def on_leg(clicks: list[int | None]) -> Any:
+    """Choose the leg before connecting."""
+    chosen = ctx.triggered_id
+    if not isinstance(chosen, dict) or not any(clicks) or chosen.get("leg") not in LEGS:
+        raise dash.exceptions.PreventUpdate
     feed = current_feed()
-    snap = feed.snapshot(int(cursor or 0))
-    extend = extend_angle_trace(
-        snap["t_s"], snap["dorsiflexion_rad"], live_max_points(feed.window_s, feed.display_rate_hz)
-    )
+    with contextlib.suppress(RuntimeError):  # connected meanwhile: the leg stays
+        feed.set_side(chosen["leg"])
+    return ["true" if leg == feed.side else "false" for leg in LEGS]
+
+
+@dash.callback(
+    Output(ids.LIVE_SET_STATUS, "children", allow_duplicate=True),
+    Output(ids.LIVE_PAUSE, "children", allow_duplicate=True),
+    Input(ids.LIVE_PAUSE, "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_pause(n_clicks: int | None) -> tuple[str, str]:
+    """Pause the running set, or resume the paused one."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    feed = current_feed()
+    if feed.snapshot(0)["set_state"] == "paused":
+        feed.resume_set()
+    else:
+        feed.pause_set()
+    snap = feed.snapshot(0)
+    return _set_text(snap), _pause_label(snap)
+
+
+@dash.callback(
+    Output(ids.LIVE_PAIN_PANEL, "hidden"),
+    Output(ids.LIVE_PAIN_SET, "data"),
+    Output(ids.LIVE_PAIN_STATUS, "children"),
+    Output(ids.LIVE_SET_STATUS, "children", allow_duplicate=True),
+    Input(ids.LIVE_END_SET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_end_set(n_clicks: int | None) -> tuple[bool, int | None, str, str]:
+    """End the set and ask for its pain rating."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    feed = current_feed()
+    index = feed.end_set()
+    snap = feed.snapshot(0)
+    if index is None:
+        return True, None, "", _set_text(snap)
+    return False, index, f"Rate set {index + 1}.", _set_text(snap)
+
+
+@dash.callback(
+    Output(ids.LIVE_PAIN_PANEL, "hidden", allow_duplicate=True),
+    Output(ids.LIVE_SET_STATUS, "children", allow_duplicate=True),
+    Input(ids.LIVE_START_SET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_start_set(n_clicks: int | None) -> tuple[bool, str]:
+    """Start a new set of the current exercise."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    feed = current_feed()
+    feed.start_set()
+    return True, _set_text(feed.snapshot(0))
+
+
+@dash.callback(
+    Output({"type": ids.LIVE_PAIN_CHOICE, "pain": ALL}, "aria-pressed"),
+    Output(ids.LIVE_PAIN_STATUS, "children", allow_duplicate=True),
+    Input({"type": ids.LIVE_PAIN_CHOICE, "pain": ALL}, "n_clicks"),
+    State(ids.LIVE_PAIN_SET, "data"),
+    prevent_initial_call=True,
+)
+def on_pain(clicks: list[int | None], set_index: int | None) -> tuple[list[str], str]:
+    """Store the chosen pain rating with the set that just ended."""
+    chosen = ctx.triggered_id
+    if not isinstance(chosen, dict) or not any(clicks) or set_index is None:
+        raise dash.exceptions.PreventUpdate
+    pain = int(chosen["pain"])
+    try:
+        current_feed().set_pain(int(set_index), pain)
+    except ValueError as e:
+        return ["false"] * len(PAIN_SCALE), f"Could not save the rating: {e}"
     return (
-        dash.no_update if extend is None else extend,
-        snap["cursor"],
-        format_angle(snap["angle_rad"]),
-        target_zone_text(snap["angle_rad"], TARGET_BAND_DEG.get(snap["exercise"])),
-        str(snap["rep_count"]),
-        str(min(snap["rep_count"], snap["target_reps"])),
-        snap["feedback"],
+        ["true" if v == pain else "false" for v in PAIN_SCALE],
+        f"Saved: pain {pain} of 10 for set {int(set_index) + 1}.",
+    )
+
+
+@dash.callback(
+    *live_view.fast_outputs("live"),
+    Input(ids.LIVE_FAST_INTERVAL, "n_intervals"),
+    State(ids.view_id("live", "state"), "data"),
+)
+def on_fast_tick(_n: int | None, state: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Send only the new trace points, and the current angle, count, hold and feedback."""
+    feed = current_feed()
+    return live_view.fast_values(
+        feed.snapshot,
+        state,
+        max_points=live_max_points(feed.window_s, feed.display_rate_hz),
+        best_for=_best_for(feed.data_dir),
     )
 
 
 @dash.callback(
     Output(ids.LIVE_CONNECTION_STATUS, "children"),
+    Output(ids.LIVE_CALIBRATION_STEP, "children"),
     Output(ids.LIVE_CALIBRATION_STATUS, "children"),
     Output(ids.LIVE_SENSOR_TABLE, "children"),
     Output(ids.LIVE_ALERTS, "children"),
     Output(ids.LIVE_CONNECT, "disabled"),
     Output(ids.LIVE_RECALIBRATE, "disabled"),
     Output(ids.LIVE_FAST_INTERVAL, "disabled"),
+    Output(ids.LIVE_SET_STATUS, "children"),
+    Output(ids.LIVE_PAUSE, "children"),
+    Output(ids.LIVE_PAUSE, "disabled"),
+    Output(ids.LIVE_END_SET, "disabled"),
+    Output(ids.LIVE_START_SET, "disabled"),
+    Output({"type": ids.LIVE_LEG_CHOICE, "leg": ALL}, "disabled"),
     Input(ids.LIVE_SLOW_INTERVAL, "n_intervals"),
-    State(ids.LIVE_CURSOR, "data"),
 )
-def on_slow_tick(_n: int | None, cursor: int | None) -> tuple[Any, ...]:
-    """Refresh connection, calibration, sensor counters and recent events."""
-    snap = current_feed().snapshot(int(cursor or 0))
+def on_slow_tick(_n: int | None) -> tuple[Any, ...]:
+    """Refresh connection, calibration, sensor counters, the set's state and recent events."""
+    snap = current_feed().snapshot(0)
     active = snap["state"] in ("connecting", "streaming")
-    events = snap["events"][-RECENT_EVENTS_SHOWN:][::-1]
-    items = [html.Li(_event_text(e)) for e in events] or [html.Li("none yet")]
+    ended = snap["set_state"] == "ended"
     return (
         _connection_text(snap),
+        live_view.calibration_text(snap),
         snap["status"],
-        sensor_rows(snap["sensors"]),
-        items,
+        sensor_rows(snap),
+        live_view.event_items(snap),
         active,
         not active,
         not active,
+        _set_text(snap),
+        _pause_label(snap),
+        not active or ended,
+        not active or ended,
+        not active or not ended,
+        [active] * len(LEGS),
     )
-
-
-def _event_text(event: dict[str, Any]) -> str:
-    t = event.get("t_s")
-    return f"{t:.1f} s: {event['text']}" if t is not None else str(event["text"])

@@ -18,7 +18,9 @@ given). Repairs and refusals, each error naming file, line, column and what was 
 - a forward jump of the counter is a gap (lost packets): kept as a jump in `seq` and in `t_s`;
 - empty, non-numeric, NaN and infinite cells in the columns read are refused (an optional column whose cells are
   all empty, like SampleTimeFine in many exports, counts as absent), and so is a row with more fields than the
-  header.
+  header;
+- accelerations that cannot be m/s^2 (median magnitude not within 0.5-4 g, e.g. an export in g) and angular
+  rates that cannot be rad/s (above 40 rad/s, e.g. deg/s) are refused (`sensors.importers.units`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sensors.importers.units import check_units
 from sensors.interchange import InputFileError
 from sensors.samples import Role, SampleBlock, make_block
 
@@ -183,6 +186,7 @@ def read_xsens_mt(path: Path, role: Role, rate_hz: float | None = None) -> Xsens
         _stack(numbers, GYR_COLUMNS),
         _stack(numbers, MAG_COLUMNS) if MAG_COLUMNS[0] in numbers else None,
     )
+    check_units(path, block, ("Acc_X..Acc_Z", "Gyr_X..Gyr_Z"))
     device = next((m.group(1) for _, c in table.comments if (m := _DEVICE_LINE.search(c))), None)
     return XsensExport(
         path=path,

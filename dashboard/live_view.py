@@ -1,0 +1,322 @@
+"""The live view shared by Live and Replay: big angle, counter, hold ring, feedback, trace and events.
+
+Every function takes an id prefix ("live" or "replay") and works from any object whose ``snapshot(cursor)``
+returns LiveFeed.snapshot's keys, so a recorded session replays through exactly the view the person saw.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import dash
+from dash import Output, dcc, html
+
+from dashboard.figures import extend_angle_trace, hold_ring_svg, live_angle_figure, svg_data_uri
+from dashboard.ids import VIEW_PARTS, view_id
+from dashboard.targets import count_text, target
+
+RECENT_EVENTS_SHOWN = 6
+COUNT_LABELS = {"reps": "Reps", "holds": "Holds", "circles": "Circles", "s": "Seconds rolling", "attempts": "Attempts"}
+
+Snapshot = dict[str, Any]
+BestFor = Callable[[str, str], float | None]
+
+
+def aria(**attributes: str) -> dict[str, Any]:
+    """Return ARIA attributes as keyword arguments: ``aria(label="x")`` -> ``{"aria-label": "x"}``."""
+    return {f"aria-{k}": v for k, v in attributes.items()}
+
+
+def format_angle(angle_rad: float | None) -> str:
+    """Return the big-number text: whole degrees, or an en dash when there is no angle yet."""
+    if angle_rad is None or not math.isfinite(angle_rad):
+        return "\u2013"
+    deg = round(math.degrees(angle_rad))
+    return f"{deg + 0:d}"  # + 0 turns -0 into 0
+
+
+def target_zone_text(angle_rad: float | None, band_deg: tuple[float, float] | None) -> str:
+    """Return where the angle is relative to the target band, in words (not by colour alone)."""
+    if band_deg is None:
+        return ""
+    lo, hi = band_deg
+    band = f"target {lo:.0f}\u2013{hi:.0f} deg"
+    if angle_rad is None or not math.isfinite(angle_rad):
+        return band.capitalize()
+    deg = math.degrees(angle_rad)
+    if deg < lo:
+        return f"Below {band}"
+    if deg > hi:
+        return f"Above {band}"
+    return f"In {band}"
+
+
+def calibration_text(snap: Snapshot) -> str:
+    """The calibration step in words: a countdown while standing still, then the protocol's next step."""
+    cal = snap.get("calibration") or {}
+    phase = cal.get("phase", "waiting")
+    if phase == "waiting":
+        return "Connect the sensors, then stand still with the shin upright and the foot flat."
+    if phase == "stance":
+        if cal.get("moving"):
+            return "Please stand still: shin upright, foot flat, weight on both feet."
+        left_s = max(0, math.ceil(float(cal.get("needed_s", 3.0)) - float(cal.get("still_s", 0.0)) - 1e-9))
+        return f"Stand still: {left_s} s left"
+    status = str(cal.get("status") or snap.get("status") or "")
+    if phase == "ready" or status == "ready":
+        return "Calibrated: go ahead with the exercise."
+    return f"Calibrated. Now {status}."
+
+
+def hold_state(exercise: str, progress: dict[str, Any] | None) -> tuple[float | None, str, str] | None:
+    """The hold ring's fill (0..1 or None), its short label and its sentence; None for exercises without a
+    timed hold or rolling time."""
+    t = target(exercise)
+    p = progress or {}
+    if t.unit == "holds" and t.hold_s is not None:
+        holding = p.get("holding_s")
+        if holding is None:
+            last = p.get("last_hold_s")
+            said = "Not holding." + (f" Last hold {float(last):.0f} s." if last is not None else "")
+            return None, "0 s", said
+        return float(holding) / t.hold_s, f"{float(holding):.0f} s", f"Holding: {float(holding):.0f} of {t.hold_s:g} s"
+    if t.unit == "s":
+        active = float(p.get("active_s") or 0.0)
+        word = "Rolling" if p.get("active") else "Not rolling"
+        return active / t.count, f"{active:.0f} s", f"{word}: {active:.0f} of {t.count} s"
+    return None
+
+
+def trace_figure(exercise: str, best_rad: float | None, points: Snapshot | None = None) -> dict[str, Any]:
+    """The live trace for `exercise` with its target band and the person's best, starting with `points`.
+
+    Returns the figure as a plain dict: building a plotly Figure takes tens of ms, too slow for a poll, so the
+    empty figure is built once per band and best and the points are put into a copy.
+    """
+    best_deg = None if best_rad is None or not math.isfinite(best_rad) else round(math.degrees(best_rad), 1)
+    fig: dict[str, Any] = json.loads(_empty_trace_json(exercise, best_deg))
+    if points is not None:
+        ext = extend_angle_trace(points["t_s"], points["dorsiflexion_rad"], max(1, len(points["t_s"])))
+        if ext is not None:
+            fig["data"][0]["x"], fig["data"][0]["y"] = ext[0]["x"][0], ext[0]["y"][0]
+    return fig
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_trace_json(exercise: str, best_deg: float | None) -> str:
+    return str(live_angle_figure(target(exercise).band_deg, best_deg=best_deg).to_json())
+
+
+def event_items(snap: Snapshot) -> list[html.Li]:
+    """The recent events, newest first, as list items."""
+    events = snap.get("events", [])[-RECENT_EVENTS_SHOWN:][::-1]
+    items = []
+    for e in events:
+        t = e.get("t_s")
+        items.append(html.Li(f"{t:.1f} s: {e['text']}" if t is not None else str(e["text"])))
+    return items or [html.Li("none yet")]
+
+
+def layout(prefix: str, snap: Snapshot, *, window_s: float, best_rad: float | None) -> list[Any]:
+    """The view's components for the first render of a page.
+
+    Parameters
+    ----------
+    prefix : id prefix ("live" or "replay").
+    snap : a snapshot (cursor 0 is fine: its points seed the trace).
+    window_s : the trace's visible window, s (for its heading).
+    best_rad : the person's best peak dorsiflexion so far for this exercise and leg, rad, or None.
+
+    Returns
+    -------
+    list : two rows of panels and the trace panel, plus the view's client-side state store.
+    """
+    vid = {part: view_id(prefix, part) for part in VIEW_PARTS}
+    exercise = str(snap["exercise"])
+    t = target(exercise)
+    number, rest = count_text(exercise, snap.get("progress"))
+    ring = hold_state(exercise, snap.get("progress"))
+    return [
+        html.Div(
+            [
+                html.Section(
+                    [
+                        html.P("Dorsiflexion now", className="dorsi-label", id=f"{prefix}-angle-label"),
+                        html.Div(
+                            [
+                                html.Span(format_angle(snap.get("angle_rad")), id=vid["angle-value"]),
+                                html.Span(" deg", className="dorsi-unit"),
+                            ],
+                            className="dorsi-big",
+                            **aria(labelledby=f"{prefix}-angle-label"),
+                        ),
+                        html.P(
+                            target_zone_text(snap.get("angle_rad"), t.band_deg),
+                            id=vid["angle-zone"],
+                            className="dorsi-zone",
+                        ),
+                        html.Span("", id=vid["stamp"], hidden=True),
+                    ],
+                    className="dorsi-panel",
+                    **aria(label="Current dorsiflexion"),
+                ),
+                html.Section(
+                    [
+                        html.P(COUNT_LABELS.get(t.unit, t.unit), className="dorsi-label", id=vid["rep-label"]),
+                        html.Div(
+                            [
+                                html.Span(number, id=vid["rep-count"]),
+                                html.Span(" " + rest, className="dorsi-unit dorsi-count-rest", id=vid["rep-target"]),
+                            ],
+                            className="dorsi-reps",
+                        ),
+                        html.Progress(
+                            id=vid["rep-progress"],
+                            value=str(min(int(number), t.count)),
+                            max=str(t.count),
+                            className="dorsi-progress",
+                            **aria(labelledby=vid["rep-label"]),
+                        ),
+                        html.Div(
+                            [
+                                html.Img(
+                                    id=vid["hold-ring"],
+                                    src=svg_data_uri(hold_ring_svg(None if ring is None else ring[0], "")),
+                                    alt="hold timer",
+                                    className="dorsi-ring",
+                                    hidden=ring is None,
+                                ),
+                                html.P(
+                                    "" if ring is None else ring[2],
+                                    id=vid["hold-text"],
+                                    className="dorsi-hold-text",
+                                ),
+                            ],
+                            className="dorsi-ring-row",
+                        ),
+                        html.P(
+                            snap.get("feedback", ""),
+                            id=vid["rep-feedback"],
+                            className="dorsi-feedback",
+                            role="status",
+                            **aria(live="polite"),
+                        ),
+                    ],
+                    className="dorsi-panel",
+                    **aria(label="Counter and feedback"),
+                ),
+            ],
+            className="dorsi-row",
+        ),
+        html.Section(
+            [
+                html.H2(f"Dorsiflexion, last {window_s:.0f} s"),
+                dcc.Graph(
+                    id=vid["angle-graph"],
+                    figure=trace_figure(exercise, best_rad, snap),
+                    config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                ),
+                html.H2("Recent events (newest first)", style={"marginTop": "0.8rem"}),
+                html.Ul(event_items(snap), id=vid["alerts"], className="dorsi-events"),
+            ],
+            className="dorsi-panel",
+            **aria(label="Dorsiflexion trace and events"),
+        ),
+        dcc.Store(
+            id=vid["state"],
+            data=client_state(snap, best_rad),
+            storage_type="memory",
+        ),
+    ]
+
+
+def client_state(snap: Snapshot, best_rad: float | None) -> dict[str, Any]:
+    """What the browser keeps between polls: the cursor and what the drawn trace was made for."""
+    return {"cursor": snap["cursor"], "epoch": snap.get("epoch", 0), "exercise": snap["exercise"], "best": best_rad}
+
+
+def fast_outputs(prefix: str) -> list[Output]:
+    """The outputs `fast_values` fills, in its order."""
+    v = {part: view_id(prefix, part) for part in VIEW_PARTS}
+    return [
+        Output(v["angle-graph"], "figure"),
+        Output(v["angle-graph"], "extendData"),
+        Output(v["state"], "data"),
+        Output(v["angle-value"], "children"),
+        Output(v["angle-zone"], "children"),
+        Output(v["rep-label"], "children"),
+        Output(v["rep-count"], "children"),
+        Output(v["rep-target"], "children"),
+        Output(v["rep-progress"], "value"),
+        Output(v["rep-progress"], "max"),
+        Output(v["rep-feedback"], "children"),
+        Output(v["hold-ring"], "src"),
+        Output(v["hold-ring"], "alt"),
+        Output(v["hold-ring"], "hidden"),
+        Output(v["hold-text"], "children"),
+        Output(v["stamp"], "children"),
+    ]
+
+
+def fast_values(
+    snapshot: Callable[[int], Snapshot],
+    state: dict[str, Any] | None,
+    *,
+    max_points: int,
+    best_for: BestFor,
+) -> tuple[Any, ...]:
+    """One poll of the view: only the new trace points (or a redraw when the trace started afresh, the
+    exercise changed), and the texts.
+
+    Parameters
+    ----------
+    snapshot : the feed's snapshot(cursor).
+    state : the view's client state from the last poll (None: first poll).
+    max_points : points the trace keeps.
+    best_for : (exercise, side) -> best peak dorsiflexion so far, rad, or None; called only on a redraw.
+
+    Returns
+    -------
+    tuple : values for `fast_outputs`, in order.
+    """
+    state = state or {}
+    snap = snapshot(int(state.get("cursor") or 0))
+    exercise = str(snap["exercise"])
+    redraw = state.get("epoch") != snap.get("epoch") or state.get("exercise") != exercise
+    figure: Any = dash.no_update
+    extend: Any = dash.no_update
+    best = state.get("best")
+    if redraw:
+        snap = snapshot(0)
+        best = best_for(exercise, str(snap.get("side", "right")))
+        figure = trace_figure(exercise, best, snap)
+    else:
+        ext = extend_angle_trace(snap["t_s"], snap["dorsiflexion_rad"], max_points)
+        if ext is not None:
+            extend = ext
+    t = target(exercise)
+    number, rest = count_text(exercise, snap.get("progress"))
+    ring = hold_state(exercise, snap.get("progress"))
+    stamp = snap.get("stamp_wall_s")
+    return (
+        figure,
+        extend,
+        client_state(snap, best),
+        format_angle(snap.get("angle_rad")),
+        target_zone_text(snap.get("angle_rad"), t.band_deg),
+        COUNT_LABELS.get(t.unit, t.unit),
+        number,
+        " " + rest,
+        str(min(int(number), t.count)),
+        str(t.count),
+        snap.get("feedback", ""),
+        svg_data_uri(hold_ring_svg(None if ring is None else ring[0], "" if ring is None else ring[1])),
+        "hold timer" if ring is None else f"hold timer: {ring[2]}",
+        ring is None,
+        "" if ring is None else ring[2],
+        dash.no_update if stamp is None else f"{float(stamp):.4f}",
+    )
