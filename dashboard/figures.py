@@ -1,22 +1,16 @@
-"""Pure Plotly figure builders for the dashboard: no Dash, no I/O, same input, same figure."""
+"""Pure builders for the live view: the trace messages for the browser's canvas and the hold ring (no Dash, no I/O)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
-TRACE_COLOUR = "#0b3d91"
-BAND_COLOUR = "rgba(26, 127, 55, 0.18)"
-BAND_EDGE_COLOUR = "#1a7f37"
 TEXT_COLOUR = "#1f2328"
-GRID_COLOUR = "#d0d7de"
-BEST_COLOUR = "#8250df"
 RING_COLOUR = "#1a7f37"
 RING_TRACK_COLOUR = "#d0d7de"
-_AXIS_STYLE = dict(showgrid=True, gridcolor=GRID_COLOUR, zeroline=False, ticks="outside")
 
 
 def live_max_points(window_s: float, display_rate_hz: float) -> int:
@@ -39,184 +33,68 @@ def live_max_points(window_s: float, display_rate_hz: float) -> int:
     return max(2, math.ceil(window_s * display_rate_hz))
 
 
-def live_angle_figure(
-    target_band_deg: tuple[float, float] | None,
-    *,
-    y_range_deg: tuple[float, float] = (-30.0, 50.0),
-    height_px: int = 360,
-    best_deg: float | None = None,
-    initial: tuple[Sequence[float], Sequence[float]] | None = None,
-) -> go.Figure:
-    """Build the empty live dorsiflexion trace that `extend_angle_trace` then feeds.
-
-    The target band is a horizontal shape across the whole plot (paper x coordinates), so it stays in view
-    while the time axis scrolls; it is labelled in text, not marked by colour alone.
-
-    Parameters
-    ----------
-    target_band_deg : (lo, hi) or None
-        Dorsiflexion band to reach, deg; None draws no band.
-    y_range_deg : (lo, hi)
-        Fixed vertical range, deg, widened to include the band; a fixed range keeps the trace from jumping.
-    height_px : int
-        Figure height, px.
-    best_deg : float or None
-        The person's own best so far, deg, drawn as a dashed line labelled in text; None draws none.
-    initial : (t_s, dorsiflexion_rad) or None
-        Points to start the trace with (a redraw), in s and rad; None starts it empty.
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        One empty line trace (trace 0) on a time axis in s and an angle axis in deg.
-    """
-    y_lo, y_hi = y_range_deg
-    if y_lo >= y_hi:
-        raise ValueError(f"y_range_deg must be increasing, got {y_range_deg}")
-    shapes: list[dict[str, object]] = [
-        dict(
-            type="line",
-            xref="paper",
-            x0=0,
-            x1=1,
-            yref="y",
-            y0=0,
-            y1=0,
-            line=dict(color="#57606a", width=1, dash="dot"),
-            layer="below",
-        ),
-    ]
-    annotations: list[dict[str, object]] = []
-    if target_band_deg is not None:
-        band_lo, band_hi = target_band_deg
-        if band_lo >= band_hi:
-            raise ValueError(f"target_band_deg must be increasing, got {target_band_deg}")
-        y_lo, y_hi = min(y_lo, band_lo - 5.0), max(y_hi, band_hi + 5.0)
-        shapes.append(
-            dict(
-                type="rect",
-                xref="paper",
-                x0=0,
-                x1=1,
-                yref="y",
-                y0=band_lo,
-                y1=band_hi,
-                fillcolor=BAND_COLOUR,
-                line=dict(color=BAND_EDGE_COLOUR, width=1),
-                layer="below",
-            )
-        )
-        annotations.append(
-            dict(
-                xref="paper",
-                x=0.005,
-                xanchor="left",
-                yref="y",
-                y=band_hi,
-                yanchor="bottom",
-                text=f"target {band_lo:.0f}-{band_hi:.0f} deg",
-                showarrow=False,
-                font=dict(color=BAND_EDGE_COLOUR, size=14),
-            )
-        )
-    if best_deg is not None and math.isfinite(best_deg):
-        y_lo, y_hi = min(y_lo, best_deg - 5.0), max(y_hi, best_deg + 5.0)
-        shapes.append(
-            dict(
-                type="line",
-                xref="paper",
-                x0=0,
-                x1=1,
-                yref="y",
-                y0=best_deg,
-                y1=best_deg,
-                line=dict(color=BEST_COLOUR, width=2, dash="dash"),
-                layer="below",
-            )
-        )
-        annotations.append(
-            dict(
-                xref="paper",
-                x=0.995,
-                xanchor="right",
-                yref="y",
-                y=best_deg,
-                yanchor="bottom",
-                text=f"your best {best_deg:.0f} deg",
-                showarrow=False,
-                font=dict(color=BEST_COLOUR, size=14),
-            )
-        )
-    x0: list[float] = []
-    y0: list[float | None] = []
-    if initial is not None:
-        first = extend_angle_trace(initial[0], initial[1], max(1, len(initial[0])))
-        if first is not None:
-            x0, y0 = first[0]["x"][0], first[0]["y"][0]  # type: ignore[assignment]
-    fig = go.Figure(
-        data=[
-            go.Scatter(
-                x=x0,
-                y=y0,
-                mode="lines",
-                name="dorsiflexion",
-                line=dict(color=TRACE_COLOUR, width=3),
-                hoverinfo="skip",
-            )
-        ]
-    )
-    fig.update_layout(
-        height=height_px,
-        margin=dict(l=70, r=20, t=20, b=55),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        font=dict(color=TEXT_COLOUR, size=15),
-        showlegend=False,
-        template="none",  # the default template would add kilobytes to every redraw sent to the browser
-        shapes=shapes,
-        annotations=annotations,
-        uirevision="live",
-        xaxis=dict(title=dict(text="time (s)"), autorange=True, **_AXIS_STYLE),
-        yaxis=dict(title=dict(text="dorsiflexion (deg)"), range=[y_lo, y_hi], autorange=False, **_AXIS_STYLE),
-    )
-    return fig
-
-
-def extend_angle_trace(
+def trace_message(
     t_s: Sequence[float] | np.ndarray,
     dorsiflexion_rad: Sequence[float] | np.ndarray,
+    *,
     max_points: int,
-) -> tuple[dict[str, list[list[float | None]]], list[int], int] | None:
-    """Convert new live points into a `dcc.Graph.extendData` value for trace 0 of `live_angle_figure`.
+    window_s: float,
+    reset: bool,
+    target_band_deg: tuple[float, float] | None = None,
+    best_deg: float | None = None,
+    y_range_deg: tuple[float, float] = (-30.0, 50.0),
+) -> dict[str, Any] | None:
+    """What the browser's live trace (dashboard/assets/live_trace.js) needs from one poll: only the new points.
 
     Parameters
     ----------
-    t_s : (N,) array-like
-        Session-clock times, s.
-    dorsiflexion_rad : (N,) array-like
-        Dorsiflexion at those times, rad.
-    max_points : int
-        Points the trace keeps; older points are dropped by the browser.
+    t_s, dorsiflexion_rad : (N,) new points: session-clock times, s, and angles, rad.
+    max_points : points the browser keeps; only the newest `max_points` are sent.
+    window_s : the visible time window, s.
+    reset : start the trace afresh with these points (a new page, a new exercise or connection).
+    target_band_deg : (lo, hi) band to reach, deg, drawn and labelled; None draws none.
+    best_deg : the person's best so far, deg, drawn as a labelled dashed line; None draws none.
+    y_range_deg : fixed vertical range, deg, widened to show the band and the best with a margin.
 
     Returns
     -------
-    tuple or None
-        ``({"x": [[...]], "y": [[...]]}, [0], max_points)`` with the angle in deg rounded to 0.1 deg and the
-        time rounded to 1 ms (smaller messages), a missing angle (NaN) as None so the line breaks there;
-        None when there are no new points. Only the newest `max_points` points are sent.
+    dict or None
+        ``reset``, ``x`` (s, to 1 ms), ``y`` (deg to 0.1, None where the angle is missing, so the line breaks),
+        and the drawing's settings (``band``, ``best``, ``y_range``, ``window_s``, ``max_points``: a few numbers,
+        sent every time so that any message can start a drawing); None when there is nothing new to send.
     """
     t = np.asarray(t_s, dtype=np.float64).reshape(-1)
     a = np.asarray(dorsiflexion_rad, dtype=np.float64).reshape(-1)
     if t.shape != a.shape:
         raise ValueError(f"t_s and dorsiflexion_rad differ in length: {t.shape} vs {a.shape}")
-    if max_points < 1:
-        raise ValueError(f"max_points must be >= 1, got {max_points}")
-    if t.size == 0:
+    if max_points < 1 or window_s <= 0:
+        raise ValueError(f"max_points must be >= 1 and window_s > 0, got {max_points}, {window_s}")
+    if t.size == 0 and not reset:
         return None
     t, a = t[-max_points:], a[-max_points:]
-    x = np.round(t, 3).tolist()
-    y = [float(v) if math.isfinite(v) else None for v in np.round(np.degrees(a), 1)]
-    return {"x": [x], "y": [y]}, [0], max_points
+    msg: dict[str, Any] = {
+        "reset": reset,
+        "x": np.round(t, 3).tolist(),
+        "y": [float(v) if math.isfinite(v) else None for v in np.round(np.degrees(a), 1)],
+    }
+    y_lo, y_hi = y_range_deg
+    if y_lo >= y_hi:
+        raise ValueError(f"y_range_deg must be increasing, got {y_range_deg}")
+    if target_band_deg is not None:
+        band_lo, band_hi = target_band_deg
+        if band_lo >= band_hi:
+            raise ValueError(f"target_band_deg must be increasing, got {target_band_deg}")
+        y_lo, y_hi = min(y_lo, band_lo - 5.0), max(y_hi, band_hi + 5.0)
+    best = None if best_deg is None or not math.isfinite(best_deg) else round(float(best_deg), 1)
+    if best is not None:
+        y_lo, y_hi = min(y_lo, best - 5.0), max(y_hi, best + 5.0)
+    return msg | {
+        "band": None if target_band_deg is None else [float(v) for v in target_band_deg],
+        "best": best,
+        "y_range": [y_lo, y_hi],
+        "window_s": float(window_s),
+        "max_points": int(max_points),
+    }
 
 
 def hold_ring_svg(fraction: float | None, label: str, *, size_px: int = 120) -> str:

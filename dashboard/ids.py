@@ -41,6 +41,8 @@ VIEW_PARTS = (
     "alerts",
     "stamp",
     "state",
+    "trace",
+    "trace-drawn",
 )
 
 

@@ -6,16 +6,14 @@ returns LiveFeed.snapshot's keys, so a recorded session replays through exactly 
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from collections.abc import Callable
 from typing import Any
 
 import dash
-from dash import Output, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from dashboard.figures import extend_angle_trace, hold_ring_svg, live_angle_figure, svg_data_uri
+from dashboard.figures import hold_ring_svg, svg_data_uri, trace_message
 from dashboard.ids import VIEW_PARTS, view_id
 from dashboard.targets import count_text, target
 
@@ -91,24 +89,30 @@ def hold_state(exercise: str, progress: dict[str, Any] | None) -> tuple[float | 
     return None
 
 
-def trace_figure(exercise: str, best_rad: float | None, points: Snapshot | None = None) -> dict[str, Any]:
-    """The live trace for `exercise` with its target band and the person's best, starting with `points`.
+def trace_update(
+    snap: Snapshot, best_rad: float | None, *, window_s: float, max_points: int, reset: bool
+) -> dict[str, Any] | None:
+    """The browser trace's message for a snapshot's points (reset: start afresh), with the target band and the
+    person's best; None when there is nothing new."""
+    return trace_message(
+        snap["t_s"],
+        snap["dorsiflexion_rad"],
+        max_points=max_points,
+        window_s=window_s,
+        reset=reset,
+        target_band_deg=target(str(snap["exercise"])).band_deg,
+        best_deg=None if best_rad is None or not math.isfinite(best_rad) else math.degrees(best_rad),
+    )
 
-    Returns the figure as a plain dict: building a plotly Figure takes tens of ms, too slow for a poll, so the
-    empty figure is built once per band and best and the points are put into a copy.
-    """
-    best_deg = None if best_rad is None or not math.isfinite(best_rad) else round(math.degrees(best_rad), 1)
-    fig: dict[str, Any] = json.loads(_empty_trace_json(exercise, best_deg))
-    if points is not None:
-        ext = extend_angle_trace(points["t_s"], points["dorsiflexion_rad"], max(1, len(points["t_s"])))
-        if ext is not None:
-            fig["data"][0]["x"], fig["data"][0]["y"] = ext[0]["x"][0], ext[0]["y"][0]
-    return fig
 
-
-@functools.lru_cache(maxsize=64)
-def _empty_trace_json(exercise: str, best_deg: float | None) -> str:
-    return str(live_angle_figure(target(exercise).band_deg, best_deg=best_deg).to_json())
+def register_trace(prefix: str) -> None:
+    """Draw the view's trace in the browser (dashboard/assets/live_trace.js) whenever its points change."""
+    dash.clientside_callback(
+        ClientsideFunction("dorsi", "drawTrace"),
+        Output(view_id(prefix, "trace-drawn"), "children"),
+        Input(view_id(prefix, "trace"), "data"),
+        State(view_id(prefix, "angle-graph"), "id"),
+    )
 
 
 def event_items(snap: Snapshot) -> list[html.Li]:
@@ -121,14 +125,15 @@ def event_items(snap: Snapshot) -> list[html.Li]:
     return items or [html.Li("none yet")]
 
 
-def layout(prefix: str, snap: Snapshot, *, window_s: float, best_rad: float | None) -> list[Any]:
+def layout(prefix: str, snap: Snapshot, *, window_s: float, max_points: int, best_rad: float | None) -> list[Any]:
     """The view's components for the first render of a page.
 
     Parameters
     ----------
     prefix : id prefix ("live" or "replay").
     snap : a snapshot (cursor 0 is fine: its points seed the trace).
-    window_s : the trace's visible window, s (for its heading).
+    window_s : the trace's visible window, s.
+    max_points : points the trace keeps.
     best_rad : the person's best peak dorsiflexion so far for this exercise and leg, rad, or None.
 
     Returns
@@ -215,11 +220,17 @@ def layout(prefix: str, snap: Snapshot, *, window_s: float, best_rad: float | No
         html.Section(
             [
                 html.H2(f"Dorsiflexion, last {window_s:.0f} s"),
-                dcc.Graph(
+                html.Canvas(
                     id=vid["angle-graph"],
-                    figure=trace_figure(exercise, best_rad, snap),
-                    config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                    className="dorsi-trace",
+                    role="img",
+                    **aria(label=f"Dorsiflexion over the last {window_s:.0f} s, with the target band"),
                 ),
+                dcc.Store(
+                    id=vid["trace"],
+                    data=trace_update(snap, best_rad, window_s=window_s, max_points=max_points, reset=True),
+                ),
+                html.Span(id=vid["trace-drawn"], hidden=True),
                 html.H2("Recent events (newest first)", style={"marginTop": "0.8rem"}),
                 html.Ul(event_items(snap), id=vid["alerts"], className="dorsi-events"),
             ],
@@ -234,17 +245,18 @@ def layout(prefix: str, snap: Snapshot, *, window_s: float, best_rad: float | No
     ]
 
 
-def client_state(snap: Snapshot, best_rad: float | None) -> dict[str, Any]:
-    """What the browser keeps between polls: the cursor and what the drawn trace was made for."""
-    return {"cursor": snap["cursor"], "epoch": snap.get("epoch", 0), "exercise": snap["exercise"], "best": best_rad}
+def client_state(snap: Snapshot, best_rad: float | None, sent: list[Any] | None = None) -> dict[str, Any]:
+    """What the browser keeps between polls: the cursor, what the drawn trace was made for, and the texts shown
+    (so that a poll sends only what changed: every changed output costs the browser a render)."""
+    state = {"cursor": snap["cursor"], "epoch": snap.get("epoch", 0), "exercise": snap["exercise"], "best": best_rad}
+    return state | {"sent": sent or []}
 
 
 def fast_outputs(prefix: str) -> list[Output]:
     """The outputs `fast_values` fills, in its order."""
     v = {part: view_id(prefix, part) for part in VIEW_PARTS}
     return [
-        Output(v["angle-graph"], "figure"),
-        Output(v["angle-graph"], "extendData"),
+        Output(v["trace"], "data"),
         Output(v["state"], "data"),
         Output(v["angle-value"], "children"),
         Output(v["angle-zone"], "children"),
@@ -267,6 +279,7 @@ def fast_values(
     state: dict[str, Any] | None,
     *,
     max_points: int,
+    window_s: float,
     best_for: BestFor,
 ) -> tuple[Any, ...]:
     """One poll of the view: only the new trace points (or a redraw when the trace started afresh, the
@@ -277,6 +290,7 @@ def fast_values(
     snapshot : the feed's snapshot(cursor).
     state : the view's client state from the last poll (None: first poll).
     max_points : points the trace keeps.
+    window_s : the trace's visible window, s.
     best_for : (exercise, side) -> best peak dorsiflexion so far, rad, or None; called only on a redraw.
 
     Returns
@@ -287,25 +301,16 @@ def fast_values(
     snap = snapshot(int(state.get("cursor") or 0))
     exercise = str(snap["exercise"])
     redraw = state.get("epoch") != snap.get("epoch") or state.get("exercise") != exercise
-    figure: Any = dash.no_update
-    extend: Any = dash.no_update
     best = state.get("best")
     if redraw:
         snap = snapshot(0)
         best = best_for(exercise, str(snap.get("side", "right")))
-        figure = trace_figure(exercise, best, snap)
-    else:
-        ext = extend_angle_trace(snap["t_s"], snap["dorsiflexion_rad"], max_points)
-        if ext is not None:
-            extend = ext
+    trace = trace_update(snap, best, window_s=window_s, max_points=max_points, reset=redraw)
     t = target(exercise)
     number, rest = count_text(exercise, snap.get("progress"))
     ring = hold_state(exercise, snap.get("progress"))
     stamp = snap.get("stamp_wall_s")
-    return (
-        figure,
-        extend,
-        client_state(snap, best),
+    texts = (
         format_angle(snap.get("angle_rad")),
         target_zone_text(snap.get("angle_rad"), t.band_deg),
         COUNT_LABELS.get(t.unit, t.unit),
@@ -318,5 +323,13 @@ def fast_values(
         "hold timer" if ring is None else f"hold timer: {ring[2]}",
         ring is None,
         "" if ring is None else ring[2],
+    )
+    sent = state.get("sent") or []
+    if redraw or len(sent) != len(texts):
+        sent = [None] * len(texts)
+    return (
+        dash.no_update if trace is None else trace,
+        client_state(snap, best, list(texts)),
+        *(dash.no_update if new == old else new for new, old in zip(texts, sent, strict=True)),
         dash.no_update if stamp is None else f"{float(stamp):.4f}",
     )

@@ -146,9 +146,7 @@ def test_connect_calibrate_count_pause_end_and_rate_pain(live_server: tuple[str,
     sensors = _text(page, f"#{ids.LIVE_SENSOR_TABLE}")
     assert sensors.count("not connected") == 0 and "87 %" in sensors and "64 %" in sensors, sensors
     assert "dorsi-S1" in sensors and "dorsi-F1" in sensors and "left" in sensors
-    xs = page.evaluate(
-        "sel => Array.from(document.querySelector(sel + ' .js-plotly-plot').data[0].x)", f"#{ids.LIVE_ANGLE_GRAPH}"
-    )
+    xs = page.evaluate("id => Array.from(window.dorsiTraces[id].x)", ids.LIVE_ANGLE_GRAPH)
     assert 30 <= len(xs) <= 300, "a bounded window of points"
     assert all(b > a for a, b in zip(xs, xs[1:], strict=False)), "trace times are not strictly increasing"
     assert axe_violations(page) == []

@@ -21,7 +21,7 @@ dash.register_page(  # type: ignore[no-untyped-call]
     __name__, path="/live", name="Live", title="dorsi: live", order=0
 )
 
-FAST_INTERVAL_MS = 100  # a poll slower than this is dropped by Dash: keep it above the round trip
+FAST_INTERVAL_MS = 50  # steady polls; each answer carries only new points (a slow one is merged, not queued)
 SLOW_INTERVAL_MS = 500
 ROLE_LABELS = {"shin": "Shin", "foot": "Foot"}
 LEGS = ("left", "right")
@@ -338,7 +338,13 @@ def layout(exercise: str | None = None, routine: str | None = None, stiffness: s
                 ],
                 className="dorsi-row",
             ),
-            *live_view.layout("live", snap, window_s=feed.window_s, best_rad=best),
+            *live_view.layout(
+                "live",
+                snap,
+                window_s=feed.window_s,
+                max_points=live_max_points(feed.window_s, feed.display_rate_hz),
+                best_rad=best,
+            ),
             dcc.Interval(id=ids.LIVE_FAST_INTERVAL, interval=FAST_INTERVAL_MS, disabled=not streaming),
             dcc.Interval(id=ids.LIVE_SLOW_INTERVAL, interval=SLOW_INTERVAL_MS),
         ]
@@ -521,8 +527,12 @@ def on_fast_tick(_n: int | None, state: dict[str, Any] | None) -> tuple[Any, ...
         feed.snapshot,
         state,
         max_points=live_max_points(feed.window_s, feed.display_rate_hz),
+        window_s=feed.window_s,
         best_for=_best_for(feed.data_dir),
     )
+
+
+live_view.register_trace("live")
 
 
 @dash.callback(

@@ -131,7 +131,13 @@ def layout(session: str | None = None, **_: str) -> Any:
                 className="dorsi-panel",
                 **live_view.aria(labelledby="replay-heading"),
             ),
-            *live_view.layout("replay", snap, window_s=feed.window_s, best_rad=None),
+            *live_view.layout(
+                "replay",
+                snap,
+                window_s=feed.window_s,
+                max_points=live_max_points(feed.window_s, feed.display_rate_hz),
+                best_rad=None,
+            ),
             dcc.Store(id=ids.REPLAY_TOKEN, data=token),
             dcc.Interval(id=ids.REPLAY_INTERVAL, interval=INTERVAL_MS),
         ]
@@ -199,7 +205,11 @@ def on_tick(_n: int | None, state: dict[str, Any] | None, token: str | None) -> 
         feed.snapshot,
         state,
         max_points=live_max_points(feed.window_s, feed.display_rate_hz),
+        window_s=feed.window_s,
         best_for=_no_best,
     )
     snap = feed.snapshot(0)
     return (*values, _position_text(snap), live_view.event_items(snap), live_view.calibration_text(snap))
+
+
+live_view.register_trace("replay")

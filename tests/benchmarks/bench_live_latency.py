@@ -17,14 +17,14 @@ own fast interval.
   the sensor for its notification's batch (at most one notification interval, 20 ms) is not counted.
 - Link: ``LiveFeed._on_block`` is wrapped (instance only) to find, for each block, the send time of the
   notification that carried it (the block's last ``t_sensor_s``), and to note it for every trace point that
-  block completed, keyed by the point's session time in whole ms (as ``extendData`` sends it). A point's start
+  block completed, keyed by the point's session time in whole ms (as the trace message sends it). A point's start
   is therefore the send time of the last notification it waited for. The feed's own stamp
   (``stamp_wall_s``, shown in the page's hidden ``live-stamp`` span) is the block's arrival at the feed; it is
   noted too, to split the latency into sensor -> feed and feed -> painted.
-- End: a hook in the page listens to the graph's ``plotly_afterplot`` event (emitted once Plotly has drawn the
-  update into the SVG), takes the new x values since the last one and notes ``Date.now()`` in a task queued from
-  the next ``requestAnimationFrame``, i.e. once the frame carrying the update has been produced. Only points
-  with an angle (not the line breaks of a missing sample) count.
+- End: a hook in the page listens to the trace canvas's ``dorsi-trace-drawn`` event (dispatched by
+  dashboard/assets/live_trace.js once it has drawn the update), takes the new x values since the last one and
+  notes ``Date.now()`` in a task queued from the next ``requestAnimationFrame``, i.e. once the frame carrying
+  the update has been produced. Only points with an angle (not the line breaks of a missing sample) count.
 - "Newest sample per update": the newest point of each drawn update (the one an update is made for, as in the
   bare page below). "Every drawn sample": all points of each update; older points of an update also waited in
   the feed's ring for the next poll, so this adds up to one poll interval.
@@ -83,9 +83,9 @@ SENSOR_TIME_TOLERANCE_S = 1e-4  # sensor times travel as whole microseconds
 # Notes the new x values of each drawn update of the live trace and when the frame carrying it was produced.
 _LIVE_HOOK_JS = """
 (graphId) => {
-    const gd = document.querySelector('#' + graphId + ' .js-plotly-plot');
+    const canvas = document.getElementById(graphId);
     const rec = {updates: [], lastX: -Infinity};
-    const x0 = gd.data[0].x || [];
+    const x0 = window.dorsiTraces[graphId].x;
     if (x0.length) { rec.lastX = x0[x0.length - 1]; }
     window.__dorsiLatency = rec;
     const fetch0 = window.fetch;
@@ -96,8 +96,8 @@ _LIVE_HOOK_JS = """
         if (fast) { answer.then(() => { rec.sentMs = sentMs; rec.answerMs = Date.now(); }); }
         return answer;
     };
-    gd.on('plotly_afterplot', () => {
-        const x = gd.data[0].x || [], y = gd.data[0].y || [];
+    canvas.addEventListener('dorsi-trace-drawn', () => {
+        const x = window.dorsiTraces[graphId].x, y = window.dorsiTraces[graphId].y;
         if (!x.length || x[x.length - 1] <= rec.lastX) { return; }
         const fresh = [];
         for (let i = x.length - 1; i >= 0 && x[i] > rec.lastX; i--) {
@@ -386,8 +386,8 @@ def measure_live(browser: Browser, seconds: float, data_dir: Path, result: Resul
             wait_calibrated(feed)
             page.goto(f"{url}/live")
             page.wait_for_function(
-                f"""() => {{ const gd = document.querySelector('#{LIVE_GRAPH_ID} .js-plotly-plot');
-                    return gd !== null && gd.data !== undefined && gd.data[0].x.length > 0; }}""",
+                f"""() => {{ const tr = (window.dorsiTraces || {{}})['{LIVE_GRAPH_ID}'];
+                    return tr !== undefined && tr.x.length > 0; }}""",
                 timeout=30_000,
             )
             _check_clocks(page)
