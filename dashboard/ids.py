@@ -4,8 +4,9 @@ from __future__ import annotations
 
 # Live page: controls.
 LIVE_CONNECT = "live-connect"
+LIVE_SCAN = "live-scan"
+LIVE_IN_RANGE = "live-in-range"
 LIVE_RECALIBRATE = "live-recalibrate"
-LIVE_EXERCISE = "live-exercise"
 
 # Live page: status lines.
 LIVE_CONNECTION_STATUS = "live-connection-status"
@@ -16,15 +17,12 @@ LIVE_ALERTS = "live-alerts"
 # Live page: the measurement.
 LIVE_ANGLE_GRAPH = "live-angle-graph"
 LIVE_ANGLE_VALUE = "live-angle-value"
-LIVE_ANGLE_ZONE = "live-angle-zone"
 LIVE_REP_COUNT = "live-rep-count"
-LIVE_REP_PROGRESS = "live-rep-progress"
 LIVE_REP_FEEDBACK = "live-rep-feedback"
 
 # Live page: timers and client-side state.
 LIVE_FAST_INTERVAL = "live-fast-interval"
 LIVE_SLOW_INTERVAL = "live-slow-interval"
-LIVE_CURSOR = "live-cursor"
 
 # The live view (dashboard.live_view), the same on Live and Replay: its ids are f"{prefix}-{part}".
 VIEW_PARTS = (

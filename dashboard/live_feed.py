@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from processing.calibration import StillnessThresholds
+from processing.exercises.registry import SPECS
 from processing.pipeline import EXERCISES, Pipeline, StepOutput
-from sensors.ble_source import BleSource, SourceEvent
+from sensors.ble_source import BleSource, FoundSensor, SourceEvent
+from sensors.ble_source import scan as scan_sensors
 from sensors.emulated_rig import EMULATED_NAMES, EmulatedRig
 from sensors.recorder import Recorder, RecorderError, check_data_dir
 from sensors.samples import ROLES, Role, SampleBlock
@@ -26,6 +29,7 @@ from sensors.samples import ROLES, Role, SampleBlock
 if TYPE_CHECKING:
     from sensors.ble.emulated_sensor import EmulatedSensor
 
+STANCE_S = StillnessThresholds().still_s  # stillness the calibration needs, s
 log = logging.getLogger(__name__)
 
 Side = Literal["left", "right"]
@@ -281,6 +285,42 @@ class LiveFeed:
             return
         loop = self._ensure_loop()
         asyncio.run_coroutine_threadsafe(self._start_task(emulated), loop)
+
+    def scan(self, timeout_s: float = 3.0) -> list[dict[str, Any]]:
+        """List the sensors in range (blocking for about `timeout_s`): for each, its name, model, signal, battery,
+        and the role it will have when connecting ("shin", "foot", or None: not used). Emulated feeds scan a
+        virtual radio with the emulated sensors on it.
+
+        Raises
+        ------
+        RuntimeError : scanning failed (e.g. no Bluetooth on this computer); the message says why.
+        """
+
+        async def run() -> tuple[list[FoundSensor], dict[str, str]]:
+            if not self.emulated:
+                names = {self.shin: "shin", self.foot: "foot"}
+                return await scan_sensors(timeout_s, probe=True), names
+            rig = EmulatedRig(self.seed, self.side, models=self.emulated_models)
+            async with rig:
+                found = await scan_sensors(
+                    timeout_s, rig.scanner_backend, client_backend=rig.client_backend, probe=True
+                )
+            return found, {rig.names["shin"]: "shin", rig.names["foot"]: "foot"}
+
+        try:
+            found, roles = asyncio.run(run())
+        except Exception as e:  # bleak's errors differ per platform; the person needs the words
+            raise RuntimeError(_failure_text(e, self.emulated).replace("connection failed", "scan failed")) from e
+        return [
+            {
+                "name": s.name,
+                "model": s.model,
+                "rssi_dbm": s.rssi,
+                "battery_pct": s.battery_pct,
+                "role": roles.get(s.name) or roles.get(s.address),
+            }
+            for s in found
+        ]
 
     def set_exercise(self, name: str) -> None:
         """Switch exercise: a new pipeline (it calibrates again) and a new set in the recording."""
@@ -642,15 +682,17 @@ class LiveFeed:
             self._add_event("recalibrate", self._last_t_s, "calibration restarted: stand still")
 
     def _new_set(self, exercise: str) -> None:
-        if self._last_t_s is None:
-            return  # nothing streamed yet: the first block opens the set of the chosen exercise
+        if self._last_t_s is None:  # nothing streamed yet: the first block opens the set of the chosen exercise
+            if self._pipeline is not None:
+                self._restart_pipeline(False)
+            return
         t = self._after_last()
         if self._recorder is not None:
             self._recorder.start_set(exercise, t)
         self._begin_set(t)
         if self._pipeline is not None:
             self._restart_pipeline(False)
-            self._add_event("set", self._last_t_s, f"new set: {exercise.replace('_', ' ')}")
+            self._add_event("set", self._last_t_s, f"new set: {SPECS[exercise].title}")
 
     def _after_last(self) -> float:
         """The first session time after every sample seen so far: where a set starts, ends or pauses."""
@@ -663,7 +705,7 @@ class LiveFeed:
             self._set_state = "running"
             self._set_index += 1
             self._progress = {}
-            self._calibration = {"phase": "stance", "still_s": 0.0, "needed_s": 3.0, "moving": False}
+            self._calibration = {"phase": "stance", "still_s": 0.0, "needed_s": STANCE_S, "moving": False}
 
     def _pause(self) -> None:
         with self._lock:

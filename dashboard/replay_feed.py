@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections import deque
@@ -13,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from dashboard.live_feed import event_text, rep_feedback
+from dashboard.session_index import session_folder
 from processing.events import Event
 from processing.pipeline import Pipeline
 from sensors.samples import ROLES, Role, SampleBlock
 from sensors.sessions import SetWindow, load_session, set_windows
 
-SESSION_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)
 MAX_EVENTS = 20
 
@@ -30,14 +29,7 @@ def session_path(data_dir: Path, session_id: str) -> Path:
     ------
     ValueError : an id that is not letters, digits and dashes, or no such session.
     """
-    if not SESSION_ID.match(session_id):
-        raise ValueError(f"not a session id: {session_id!r}")
-    try:
-        from dashboard.session_index import session_folder  # STORAGE's validated lookup, when present
-
-        path = Path(session_folder(data_dir, session_id))
-    except ImportError:
-        path = Path(data_dir) / "sessions" / session_id
+    path = session_folder(data_dir, session_id)
     if not (path / "session.json").is_file():
         raise ValueError(f"no session {session_id}")
     return path

@@ -19,8 +19,7 @@ from processing.analysis import Analysis
 from processing.calibration import CalibrationError
 from processing.exercises.registry import SPECS
 from sensors.interchange import InputFileError
-from sensors.recorder import METADATA_FILE, raw_samples_file
-from sensors.samples import ROLES, Role, SampleBlock
+from sensors.samples import Role, SampleBlock
 from sensors.sessions import SetWindow, load_metadata, load_samples, set_windows
 
 INDEX_FILE = "index.sqlite"
@@ -289,7 +288,7 @@ def _sync(data_dir: Path, full: bool) -> SyncReport:
                 db.execute("DELETE FROM sessions WHERE session_id = ?", (sid,))
             report.removed.append(sid)
         for sid, folder in sorted(folders.items()):
-            fp = _fingerprint(folder)
+            fp = json.dumps(stamp(folder))
             if known.get(sid) == fp:
                 continue
             srow, sets = summarise_folder(folder)
@@ -361,18 +360,6 @@ def _session_folders(data_dir: Path, report: SyncReport) -> dict[str, Path]:
             continue
         out[p.name] = p
     return out
-
-
-def _fingerprint(folder: Path) -> str:
-    """mtime and size of the files a summary depends on (changes when a recording grows or is edited)."""
-    parts = []
-    for name in (METADATA_FILE, *(raw_samples_file(r) for r in ROLES)):
-        try:
-            st = (folder / name).stat()
-            parts.append([name, st.st_mtime_ns, st.st_size])
-        except OSError:
-            parts.append([name, None, None])
-    return json.dumps(parts)
 
 
 # --- summarising one folder ---------------------------------------------------------------------------------

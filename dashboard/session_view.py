@@ -20,7 +20,7 @@ from dashboard.session_figures import Mark, SessionMarks, Span
 from processing.analysis import Analysis, Side, analyze
 from processing.exercises.registry import SPECS
 from sensors.interchange import InputFileError
-from sensors.recorder import METADATA_FILE
+from sensors.recorder import METADATA_FILE, raw_samples_file
 from sensors.samples import ROLES, Role, SampleBlock
 from sensors.sessions import SetWindow, load_session, set_windows
 
@@ -228,9 +228,15 @@ def load_view(folder: Path, session_id: str, stamp: tuple[int, ...]) -> SessionV
 
 
 def stamp(folder: Path) -> tuple[int, ...]:
-    """Return what changes when a session folder changes: its files' modification times and sizes."""
-    stats = [(folder / METADATA_FILE).stat()] + [p.stat() for p in sorted(folder.glob("*.csv"))]
-    return tuple(v for s in stats for v in (s.st_mtime_ns, s.st_size))
+    """Return what changes when a session folder changes: its files' modification times and sizes (-1: missing)."""
+    out: list[int] = []
+    for name in (METADATA_FILE, *(raw_samples_file(r) for r in ROLES)):
+        try:
+            st = (folder / name).stat()
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [-1, -1]
+    return tuple(out)
 
 
 class ViewCache:

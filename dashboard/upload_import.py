@@ -67,7 +67,7 @@ def decode_upload(upload: Upload, what: str) -> bytes:
 
 
 def import_uploads(data_dir: Path, kind: str, leg: str, exercise: str, files: dict[str, Upload]) -> str:
-    """Check the uploaded files and make a session of them with STORAGE's importers; returns the session id.
+    """Check the uploaded files and make a session of them with dashboard.io's importers; returns the session id.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Session recorder: a folder per session with metadata JSON and raw samples appended while streaming."""
+"""Session recorder: a folder per session, metadata JSON and raw samples flushed by a writer thread every 0.5 s."""
 
 from __future__ import annotations
 
@@ -159,11 +159,6 @@ class Recorder:
         """The session's id (its folder name)."""
         return str(self.metadata["session_id"])
 
-    @property
-    def failed(self) -> bool:
-        """True once a write failed (the recording stopped; `error` says why)."""
-        return self.error is not None
-
     @classmethod
     def create(
         cls,
@@ -173,14 +168,11 @@ class Recorder:
         notes: str = "",
         demo: bool = False,
         created: datetime | None = None,
-        *,
-        min_free_bytes: int = 0,
     ) -> Recorder:
         """Create a new session folder under data_dir/sessions and open its files for appending.
 
         `created` (UTC) dates a session recorded earlier, e.g. imported or seeded demo history; default now.
-        `min_free_bytes` > 0 also checks the free space (`check_data_dir`); recording front ends check that
-        before connecting.
+        Recording front ends check the free space (`check_data_dir`) before connecting.
 
         Raises
         ------
@@ -191,7 +183,7 @@ class Recorder:
         """
         if leg not in ("left", "right"):
             raise ValueError(f"leg must be 'left' or 'right', got {leg!r}")
-        sessions = check_data_dir(data_dir, min_free_bytes)
+        sessions = check_data_dir(data_dir, min_free_bytes=0)
         _remove_stale_incomplete(sessions)
         created = created or datetime.now(UTC)
         session_id = new_session_id(created)
@@ -244,9 +236,13 @@ class Recorder:
         ------
         RecordingWriteError
             Once a write has failed: the recording has stopped.
+        RuntimeError
+            After `close()`.
         """
         if self.error is not None:
             raise self.error
+        if self._closing:
+            raise RuntimeError(f"the recording {self.path} is closed; samples can no longer be added")
         if len(block) == 0:
             return
         t_sensor_s = block.t_s if block.t_sensor_s is None else block.t_sensor_s

@@ -1,4 +1,4 @@
-"""Read recorded session folders back: metadata and raw samples, tolerant of a crash mid-write."""
+"""Read recorded session folders back (metadata, raw samples, sets minus pauses), tolerant of a crash mid-write."""
 
 from __future__ import annotations
 

@@ -101,6 +101,22 @@ def test_connect_calibrate_count_pause_end_and_rate_pain(live_server: tuple[str,
     )
     assert feed.side == "left"
 
+    # The sensors in range, each with its model, signal, battery and the role it will have.
+    page.get_by_role("button", name="Find sensors").click()
+    _wait(
+        page,
+        feed,
+        "sensors in range",
+        "sel => document.querySelector(sel).textContent.includes('dorsi-F1')",
+        f"#{ids.LIVE_IN_RANGE}",
+        3 * UI_TIMEOUT_MS,
+    )
+    in_range = _text(page, f"#{ids.LIVE_IN_RANGE}")
+    assert "dorsi-S1: " in in_range and "used as the shin sensor" in in_range
+    assert "dorsi-F1: " in in_range and "used as the foot sensor" in in_range
+    assert "battery 87 %" in in_range and "dBm" in in_range
+    assert axe_violations(page) == []
+
     # Record every calibration text shown, to see the countdown before "calibrated".
     page.evaluate(
         """sel => { window.calTexts = [];

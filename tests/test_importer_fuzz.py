@@ -1,5 +1,4 @@
-"""Importers under malformed files (hypothesis): a clear InputFileError naming file, line and problem, or data that
-satisfies every invariant; never another exception."""
+"""Importers fed malformed files (hypothesis): an error naming file, line and problem, or valid data; nothing else."""
 
 from __future__ import annotations
 

@@ -255,3 +255,11 @@ def test_reindex_command_prints_what_it_did(tmp_path):
         timeout=120,
     )
     assert missing.returncode == 2 and "no sessions folder" in missing.stderr
+
+
+def test_a_session_folder_without_its_files_is_listed_with_a_problem_not_a_crash(tmp_path):
+    (tmp_path / "sessions" / "20260101T000000Z-abcd").mkdir(parents=True)
+    report = si.sync(tmp_path)
+    (row,) = si.list_sessions(tmp_path)
+    assert row.session_id == "20260101T000000Z-abcd" and "session.json" in (row.problem or "")
+    assert any("20260101T000000Z-abcd" in p for p in report.problems)

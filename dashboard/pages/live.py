@@ -14,7 +14,10 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from dashboard import ids, live_view
 from dashboard.app import current_feed
 from dashboard.figures import live_max_points
-from dashboard.live_view import aria, format_angle, target_zone_text  # noqa: F401  (kept for importers)
+from dashboard.guide import parse_stiffness, routine_steps, target_text
+from dashboard.live_feed import STANCE_S
+from dashboard.live_view import aria
+from dashboard.session_index import best_peak_dorsiflexion_rad
 from processing.exercises.registry import SPECS
 
 dash.register_page(  # type: ignore[no-untyped-call]
@@ -140,7 +143,6 @@ def routine_context(exercise: str, step: str | None, stiffness: str | None) -> t
     """
     if step is None:
         return None, None
-    from dashboard.guide import parse_stiffness, routine_steps  # PROGRESS's guide, imported when used
 
     steps = routine_steps(parse_stiffness(stiffness))
     try:
@@ -170,10 +172,6 @@ def routine_context(exercise: str, step: str | None, stiffness: str | None) -> t
 
 def _best_for(data_dir: Path) -> live_view.BestFor:
     def best(exercise: str, leg: str) -> float | None:
-        try:
-            from dashboard.session_index import best_peak_dorsiflexion_rad  # STORAGE's index, when present
-        except ImportError:
-            return None
         try:
             value = best_peak_dorsiflexion_rad(data_dir, leg, exercise)
         except Exception:  # an unreadable index must not break the live page
@@ -222,6 +220,13 @@ def layout(exercise: str | None = None, routine: str | None = None, stiffness: s
                                 className="dorsi-choices",
                                 **aria(labelledby="live-leg-question"),
                             ),
+                            html.Button(
+                                "Find sensors",
+                                id=ids.LIVE_SCAN,
+                                className="dorsi-button secondary",
+                                n_clicks=0,
+                            ),
+                            html.Div(id=ids.LIVE_IN_RANGE, role="status", **aria(live="polite")),
                             html.Button(
                                 "Connect emulated sensors" if feed.emulated else "Connect sensors",
                                 id=ids.LIVE_CONNECT,
@@ -352,7 +357,6 @@ def layout(exercise: str | None = None, routine: str | None = None, stiffness: s
 
 
 def _target_words(exercise: str) -> str:
-    from dashboard.guide import target_text  # PROGRESS's guide, imported when used
 
     return target_text(SPECS[exercise])
 
@@ -372,6 +376,38 @@ def _set_text(snap: dict[str, Any]) -> str:
     if state == "ended":
         return f"Set {index + 1} ended. Start a new set when you are ready."
     return f"Set {index + 1} ({name}) running."
+
+
+def in_range_list(found: list[dict[str, Any]]) -> html.Div:
+    """The sensors found by a scan, strongest first, each with what it will be used as."""
+    if not found:
+        return html.Div(html.P("No sensor found: are they switched on, charged and within a few metres?"))
+    items = []
+    for s in found:
+        role = s.get("role")
+        parts = [str(s.get("model") or "not supported")]
+        if s.get("rssi_dbm") is not None:
+            parts.append(f"signal {s['rssi_dbm']} dBm")
+        if s.get("battery_pct") is not None:
+            parts.append(f"battery {s['battery_pct']} %")
+        use = f"used as the {role} sensor" if role else "not used"
+        items.append(html.Li([html.Strong(str(s["name"])), f": {', '.join(parts)}; {use}"]))
+    return html.Div([html.P("Sensors in range:", className="dorsi-q"), html.Ul(items, className="dorsi-events")])
+
+
+@dash.callback(
+    Output(ids.LIVE_IN_RANGE, "children"),
+    Input(ids.LIVE_SCAN, "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_scan(n_clicks: int | None) -> Any:
+    """Scan for the sensors in range (a few seconds) and list them."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        return in_range_list(current_feed().scan())
+    except RuntimeError as e:
+        return html.P(str(e))
 
 
 @dash.callback(
@@ -400,7 +436,7 @@ def on_recalibrate(n_clicks: int | None) -> str:
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     current_feed().recalibrate()
-    return "Stand still: 3 s left"
+    return f"Stand still: {STANCE_S:.0f} s left"
 
 
 @dash.callback(
@@ -507,7 +543,7 @@ def on_pain(clicks: list[int | None], set_index: int | None) -> tuple[list[str],
     pain = int(chosen["pain"])
     try:
         current_feed().set_pain(int(set_index), pain)
-    except ValueError as e:
+    except (ValueError, OSError, TimeoutError) as e:  # OSError: the recording's disk; TimeoutError: a busy feed
         return ["false"] * len(PAIN_SCALE), f"Could not save the rating: {e}"
     return (
         ["true" if v == pain else "false" for v in PAIN_SCALE],

@@ -14,7 +14,7 @@ from dashboard import ids, live_view
 from dashboard.app import current_data_dir
 from dashboard.figures import live_max_points
 from dashboard.replay_feed import SPEEDS, ReplayFeed, session_path
-from processing.exercises.registry import SPECS
+from dashboard.session_view import exercise_title
 
 dash.register_page(  # type: ignore[no-untyped-call]
     __name__, path="/replay", name="Replay", title="dorsi: replay", order=-10
@@ -84,7 +84,7 @@ def layout(session: str | None = None, **_: str) -> Any:
         )
     token = _keep(feed)
     snap = feed.snapshot(0)
-    sets = [(w.index, f"Set {w.index + 1}: {SPECS[w.exercise].title}") for w in feed.sets]
+    sets = [(w.index, f"Set {w.index + 1}: {exercise_title(w.exercise)}") for w in feed.sets]
     return html.Div(
         [
             html.Section(

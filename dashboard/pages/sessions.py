@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,8 @@ from dash import Input, Output, Patch, State, dcc, html
 from dashboard import ids, session_index
 from dashboard.app import current_data_dir
 from dashboard.decimate import DEFAULT_POINTS, decimate
+from dashboard.live_view import aria
+from dashboard.paths import is_session_id
 from dashboard.session_figures import (
     FLAG_TRACE,
     empty_session_figure,
@@ -29,8 +30,6 @@ dash.register_page(  # type: ignore[no-untyped-call]
     __name__, path="/sessions", name="Sessions", title="dorsi: sessions", order=-1
 )
 
-# Session ids as sensors.recorder.new_session_id makes them, and imported ones: letters, digits and '-' only.
-SESSION_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
 ANY = "all"
 LEG_BUTTON = "sessions-leg-button"
 EXERCISE_BUTTON = "sessions-exercise-button"
@@ -40,16 +39,6 @@ LEG_OPTIONS = [
     {"label": "Right", "value": "right"},
 ]
 ZOOM_HELP = "Drag across the trace to zoom in on a stretch of time; double-click to see the whole session again."
-
-
-def aria(**attributes: str) -> dict[str, Any]:
-    """Return ARIA attributes as keyword arguments: ``aria(label="x")`` -> ``{"aria-label": "x"}``."""
-    return {f"aria-{k}": v for k, v in attributes.items()}
-
-
-def valid_session_id(text: str | None) -> bool:
-    """Whether `text` looks like a session id (checked before anything touches the disk)."""
-    return isinstance(text, str) and SESSION_ID_RE.fullmatch(text) is not None
 
 
 def format_created(created_utc: str) -> str:
@@ -285,7 +274,7 @@ def _message_layout(text: str) -> html.Div:
 
 
 def _detail_layout(session_id: str) -> html.Div:
-    if not valid_session_id(session_id):
+    if not is_session_id(session_id):
         return _message_layout(
             f"{session_id!r} is not a session id (ids are letters, digits and '-', like 20261124T101500Z-3f9a)."
         )
@@ -436,7 +425,7 @@ def _status(view: SessionView, shown: int, x_range: tuple[float, float] | None) 
 )
 def on_open(session_id: str | None) -> tuple[Any, str]:
     """Analyse a session the page could not draw at once (not cached) and draw its whole trace, decimated."""
-    if not valid_session_id(session_id):
+    if not is_session_id(session_id):
         raise dash.exceptions.PreventUpdate
     assert session_id is not None
     try:
@@ -495,7 +484,7 @@ def zoom_range(zoom: dict[str, Any] | None) -> tuple[float, float] | None:
 )
 def on_zoom(zoom: dict[str, Any] | None, session_id: str | None) -> tuple[Any, str]:
     """Re-decimate the trace for the zoomed time range (or the whole session after a reset): only trace 0."""
-    if zoom is None or not valid_session_id(session_id):
+    if zoom is None or not is_session_id(session_id):
         raise dash.exceptions.PreventUpdate
     assert session_id is not None
     try:
