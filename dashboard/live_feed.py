@@ -184,7 +184,7 @@ class LiveFeed:
         emulated: bool = True,
         rate_hz: int = 100,
         window_s: float = 10.0,
-        display_rate_hz: float = 30.0,
+        display_rate_hz: float = 50.0,
         seed: int = 0,
         target_reps: int = 30,
         emulated_models: Mapping[Role, str] | None = None,

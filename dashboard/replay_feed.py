@@ -50,7 +50,7 @@ class ReplayFeed:
     chunk_s : samples of each sensor are fed in pieces this long (any split gives the same result).
     """
 
-    def __init__(self, path: Path, *, display_rate_hz: float = 30.0, window_s: float = 10.0, chunk_s: float = 0.1):
+    def __init__(self, path: Path, *, display_rate_hz: float = 50.0, window_s: float = 10.0, chunk_s: float = 0.1):
         meta, blocks = load_session(Path(path))
         self.session_id = str(meta.get("session_id") or Path(path).name)
         self.side = str(meta.get("leg", "right"))

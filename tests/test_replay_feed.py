@@ -68,9 +68,11 @@ def test_a_paused_set_replays_bit_for_bit(recorded: tuple[Path, str]) -> None:
     path = session_path(data_dir, sid)
     meta, blocks = load_session(path)
     w = set_windows(meta)[0]
+    (pause,) = w.pauses_s
     feed = ReplayFeed(path, chunk_s=0.37)
     feed.advance_to(math.inf)
     _same(feed.events, analyze(w.blocks(blocks), w.exercise, "left").events)
+    assert not any(pause[0] < e.t_s < pause[1] for e in feed.events), "nothing is decided inside the pause"
 
 
 def test_seek_back_and_forth_gives_the_same_events_and_speed_is_bounded(recorded: tuple[Path, str]) -> None:
