@@ -138,6 +138,11 @@ class CalibrationDetector:
         self._run_dirs: dict[Role, FloatArray] = {}
         self._posture: dict[Role, FloatArray] | None = None
 
+    @property
+    def still_s(self) -> float:
+        """How long both sensors have been still so far in the current attempt, s (0 once calibrated)."""
+        return 0.0 if self.calibration is not None else self._run_len * self.thresholds.window_s
+
     def feed(self, role: Role, t_s: FloatArray, acc: FloatArray, gyr: FloatArray) -> list[Event]:
         """Add samples of one sensor; return the calibration events that this completes (in time order)."""
         if self.calibration is not None:

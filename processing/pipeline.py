@@ -105,9 +105,8 @@ class Pipeline:
     @property
     def still_s(self) -> float:
         """How long both sensors have stood still so far in the current calibration attempt, s (0 once
-        calibrated); the calibration needs `stillness.still_s` of it (read-only, for the live countdown)."""
-        d = self._detector
-        return 0.0 if d.calibration is not None else d._run_len * d.thresholds.window_s
+        calibrated; the calibration needs `still_needed_s`): for the live countdown."""
+        return self._detector.still_s
 
     @property
     def still_needed_s(self) -> float:
