@@ -63,6 +63,7 @@ class ClockAligner:
         self._ref_s = 0.0
         self._last_out = -math.inf
         self._last_sensor = -math.inf
+        self._fit_sensor = -math.inf  # newest sensor time when the fit was last made
         self.resets = 0
 
     @property
@@ -89,6 +90,7 @@ class ClockAligner:
         self._drift = 0.0
         self._dirty = False
         self._last_sensor = -math.inf
+        self._fit_sensor = -math.inf
         self.resets += 1
 
     def add(self, sensor_t_s: float, arrival_s: float) -> None:
@@ -109,10 +111,15 @@ class ClockAligner:
         if math.isnan(self._offset_s):
             self._refit()
 
-    def _refit(self) -> None:
+    def _refit(self, *, at_most_per_bin: bool = False) -> None:
+        """Fit the line again; with `at_most_per_bin`, not before bin_s more of sensor time (a fit of the
+        window's points costs about a millisecond, and within bin_s the drift moves it by microseconds)."""
         if not self._dirty:
             return
+        if at_most_per_bin and self._last_sensor - self._fit_sensor < self.bin_s:
+            return
         self._dirty = False
+        self._fit_sensor = self._last_sensor
         pts = np.array(sorted(self._bins.values()))
         x, y = pts[:, 0], pts[:, 1]
         ref = float(x.mean())
@@ -133,7 +140,7 @@ class ClockAligner:
         t = np.asarray(sensor_t_s, dtype=np.float64)
         if not self.ready:
             raise RuntimeError("ClockAligner has no observations yet: add() at least one before mapping")
-        self._refit()
+        self._refit(at_most_per_bin=True)
         out = t + self._offset_s + self._drift * (t - self._ref_s)
         if out.size:
             # a refit may move the mapping back by a little: keep time monotonic, 1 us apart at least
