@@ -7,19 +7,7 @@ from dataclasses import dataclass
 from processing.exercises.base import ExerciseSpec
 from processing.exercises.registry import SPECS
 
-GUIDE_ORDER: tuple[str, ...] = (
-    "ankle_circles",
-    "calf_release",
-    "achilles_release",
-    "gastrocnemius_stretch",
-    "soleus_stretch",
-    "traction",
-    "band_mobilisation",
-    "seated_dorsiflexion_hold",
-    "eccentric_drop",
-    "nerve_flossing",
-    "knee_to_wall",
-)
+GUIDE_ORDER: tuple[str, ...] = tuple(SPECS)  # the registry lists the exercises in the guide's order
 """The full routine: warm-up, releases, stretches, mobilisations, strengthening, nerve flossing, then the test."""
 
 STAGES: dict[str, str] = {

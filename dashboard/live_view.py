@@ -29,6 +29,23 @@ def aria(**attributes: str) -> dict[str, Any]:
     return {f"aria-{k}": v for k, v in attributes.items()}
 
 
+def choice_buttons(
+    kind: str, key: str, options: list[tuple[Any, str]], chosen: Any, disabled: bool = False
+) -> list[Any]:
+    """Toggle buttons, one per (value, label); the chosen one is pressed (aria-pressed, styled by live.css)."""
+    return [
+        html.Button(
+            label,
+            id={"type": kind, key: value},
+            n_clicks=0,
+            className="dorsi-choice",
+            disabled=disabled,
+            **aria(pressed="true" if value == chosen else "false"),
+        )
+        for value, label in options
+    ]
+
+
 def format_angle(angle_rad: float | None) -> str:
     """Return the big-number text: whole degrees, or an en dash when there is no angle yet."""
     if angle_rad is None or not math.isfinite(angle_rad):

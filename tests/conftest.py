@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -53,11 +53,20 @@ def page() -> Iterator[Page]:
 
 
 @contextmanager
-def serve_dashboard(feed: LiveFeed) -> Iterator[str]:
+def serve_dashboard(feed: LiveFeed, token: str | None = None) -> Iterator[str]:
     """Serve the real dashboard app for `feed` on a free port of 127.0.0.1; yields its base URL."""
-    from dashboard.app import create_app, make_server
+    from dashboard.app import create_app
 
-    server = make_server(create_app(feed), "127.0.0.1", 0)
+    with serve_app(create_app(feed, token)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Serve a Dash app with dashboard.app.make_server on a free port of 127.0.0.1; yields its base URL."""
+    from dashboard.app import make_server
+
+    server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, name="dash-test-server", daemon=True)
     thread.start()
     try:

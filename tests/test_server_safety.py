@@ -8,9 +8,8 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,17 @@ import requests
 from dashboard.access import TOKEN_COOKIE, AccessError, cookie_value, is_loopback, resolve_token
 from dashboard.paths import is_session_id, validate_session_id
 from sensors.recorder import new_session_id
+from tests.conftest import serve_dashboard
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "correct-horse-battery-staple-42"
 
 
-@contextmanager
-def _served(data_dir: Path, token: str | None) -> Iterator[str]:
+def _served(data_dir: Path, token: str | None) -> AbstractContextManager[str]:
     """A real dashboard (create_app + make_server) on a free port of 127.0.0.1; yields its base URL."""
-    from dashboard.app import create_app, make_server
     from dashboard.live_feed import LiveFeed
 
-    server = make_server(create_app(LiveFeed(data_dir, emulated=True), token), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="safety-test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
+    return serve_dashboard(LiveFeed(data_dir, emulated=True), token)
 
 
 @pytest.fixture(scope="module")

@@ -96,30 +96,18 @@ def _connection_text(snap: dict[str, Any]) -> str:
     return str(snap["message"])
 
 
-def _choice_buttons(kind: str, key: str, options: list[tuple[str, str]], chosen: str, disabled: bool) -> list[Any]:
-    return [
-        html.Button(
-            label,
-            id={"type": kind, key: value},
-            n_clicks=0,
-            className="dorsi-choice",
-            disabled=disabled,
-            **aria(pressed="true" if value == chosen else "false"),
-        )
-        for value, label in options
-    ]
-
-
 def exercise_buttons(chosen: str) -> list[Any]:
     """The exercise choice: one toggle button per exercise (aria-pressed marks the chosen one)."""
-    return _choice_buttons(
+    return live_view.choice_buttons(
         ids.LIVE_EXERCISE_CHOICE, "exercise", [(n, s.title) for n, s in SPECS.items()], chosen, False
     )
 
 
 def leg_buttons(chosen: str, disabled: bool) -> list[Any]:
     """The leg choice (before connecting): Left and Right toggle buttons."""
-    return _choice_buttons(ids.LIVE_LEG_CHOICE, "leg", [(leg, leg.capitalize()) for leg in LEGS], chosen, disabled)
+    return live_view.choice_buttons(
+        ids.LIVE_LEG_CHOICE, "leg", [(leg, leg.capitalize()) for leg in LEGS], chosen, disabled
+    )
 
 
 def pain_buttons(chosen: int | None) -> list[Any]:

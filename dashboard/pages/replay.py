@@ -56,19 +56,6 @@ def _position_text(snap: dict[str, Any]) -> str:
     return f"Set {int(snap['set_index']) + 1}: {pos:.1f} of {length:.1f} s, {state} at {snap['speed']:g}x"
 
 
-def _buttons(kind: str, key: str, options: list[tuple[Any, str]], chosen: Any) -> list[Any]:
-    return [
-        html.Button(
-            label,
-            id={"type": kind, key: value},
-            n_clicks=0,
-            className="dorsi-choice",
-            **live_view.aria(pressed="true" if value == chosen else "false"),
-        )
-        for value, label in options
-    ]
-
-
 def layout(session: str | None = None, **_: str) -> Any:
     """Build the Replay page for `/replay?session=ID`."""
     try:
@@ -92,7 +79,7 @@ def layout(session: str | None = None, **_: str) -> Any:
                     html.H2(f"Replay of session {feed.session_id} ({feed.side} leg)", id="replay-heading"),
                     html.P("Which set?", id="replay-set-q", className="dorsi-q"),
                     html.Div(
-                        _buttons(ids.REPLAY_SET_CHOICE, "set", sets, 0),
+                        live_view.choice_buttons(ids.REPLAY_SET_CHOICE, "set", sets, 0),
                         role="group",
                         className="dorsi-choices",
                         **live_view.aria(labelledby="replay-set-q"),
@@ -120,7 +107,9 @@ def layout(session: str | None = None, **_: str) -> Any:
                     ),
                     html.P("Speed", id="replay-speed-q", className="dorsi-q"),
                     html.Div(
-                        _buttons(ids.REPLAY_SPEED_CHOICE, "speed", [(s, f"{s:g}x") for s in SPEEDS], 1.0),
+                        live_view.choice_buttons(
+                            ids.REPLAY_SPEED_CHOICE, "speed", [(s, f"{s:g}x") for s in SPEEDS], 1.0
+                        ),
                         role="group",
                         className="dorsi-choices",
                         **live_view.aria(labelledby="replay-speed-q"),

@@ -53,7 +53,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -64,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, serve_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -303,21 +302,6 @@ def bare_app(interval_ms: int) -> Any:
     return app
 
 
-@contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    from dashboard.app import make_server
-
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="bench-latency-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
-
-
 def _collect(page: Page, seconds: float) -> list[dict[str, Any]]:
     page.wait_for_timeout(1000.0 * WARM_UP_S)
     page.evaluate(_TAKE_JS)  # the first update after a page load carries the points since its layout: skip
@@ -342,7 +326,7 @@ def _check_clocks(page: Page) -> None:
 def measure_bare(browser: Browser, seconds: float, interval_ms: int, result: Result, cpu: _CpuMeter) -> None:
     """Measure the bare page for `seconds` into ``result.bare``."""
     page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
-    with _serve(bare_app(interval_ms)) as url:
+    with serve_app(bare_app(interval_ms)) as url:
         page.goto(url)
         page.wait_for_function(
             f"() => {{ const el = document.getElementById('{BARE_STAMP_ID}'); return el !== null && el.textContent; }}"
@@ -381,7 +365,7 @@ def measure_live(browser: Browser, seconds: float, data_dir: Path, result: Resul
         live_interval_ms = int(sys.modules["dashboard.pages.live"].FAST_INTERVAL_MS)
         if live_interval_ms != result.interval_ms:
             raise RuntimeError(f"the Live page polls every {live_interval_ms} ms, the bare page {result.interval_ms}")
-        with _serve(app) as url:
+        with serve_app(app) as url:
             feed.connect()
             wait_calibrated(feed)
             page.goto(f"{url}/live")
