@@ -163,6 +163,10 @@ def test_connect_calibrate_count_pause_end_and_rate_pain(live_server: tuple[str,
     sensors = _text(page, f"#{ids.LIVE_SENSOR_TABLE}")
     assert sensors.count("not connected") == 0 and "87 %" in sensors and "64 %" in sensors, sensors
     assert "dorsi-S1" in sensors and "dorsi-F1" in sensors and "left" in sensors
+    # The trace fills as polls land (the first rep's poll can carry seconds of points held for the shin's axis).
+    _wait(
+        page, feed, "a filled trace", "id => window.dorsiTraces[id].x.length >= 30", ids.LIVE_ANGLE_GRAPH, UI_TIMEOUT_MS
+    )
     xs = page.evaluate("id => Array.from(window.dorsiTraces[id].x)", ids.LIVE_ANGLE_GRAPH)
     assert 30 <= len(xs) <= live_max_points(feed.window_s, feed.display_rate_hz), "a bounded window of points"
     assert all(b > a for a, b in zip(xs, xs[1:], strict=False)), "trace times are not strictly increasing"
