@@ -146,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--long", type=int, default=2, help="extra 20-30 minute random cases (default 2)")
     p.add_argument("--datasets", default=None, help="folder of the real datasets (default ../shared/datasets)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument(
+        "--calibrated-accelerometers",
+        action="store_true",
+        help="diagnostic: simulate accelerometers without scale and axis errors (shows what they cost)",
+    )
     _add_storage_commands(sub)
     return parser
 
@@ -209,7 +214,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     datasets = Path(args.datasets) if args.datasets else None
     if datasets is not None and not datasets.is_dir():
         raise CliError(f"--datasets {datasets}: no such folder")
-    return run_validate(args.seed, args.cases, args.long, datasets, args.json)
+    return run_validate(args.seed, args.cases, args.long, datasets, args.json, args.calibrated_accelerometers)
 
 
 # --- analyze --------------------------------------------------------------------------------------------------

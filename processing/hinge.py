@@ -4,10 +4,14 @@ Rotation data alone cannot tell +j from -j. The rule used here: the first excurs
 the neutral stance by more than `excursion_rad` goes in the direction its exercise prescribes (the
 `first_excursion_sign` of that segment: +1 = shin top forward or toes down, -1 = shin back or forefoot up).
 The foot's is the ankle pump of the calibration protocol (rising onto the toes); the shin's is set by the
-exercise (forward in a lunge, back when sitting with the leg out straight or lying down). The sign is read
-from the tilt at that moment (the axis that turns the calibration vertical into the current one); the axis
-itself is the principal axis of the bias-free angular rate, projected onto the horizontal plane of the
-stance, from 2 s before the excursion to settle_s after it.
+exercise (forward in a lunge, back when sitting with the leg out straight or lying down).
+
+An inclination filter restarted after a gap can be 8-12 deg off for a tenth of a second while nothing moves,
+so an excursion counts only once the tilt has stayed beyond the threshold for persist_s, and its direction
+is read from the tilt summed from its start to settle_s after it (the axis that turns the calibration
+vertical into the current one), not from one sample. The axis itself is the principal axis of the bias-free
+angular rate, projected onto the horizontal plane of the stance, from 2 s before the excursion to settle_s
+after it.
 The returned axis points to the person's left on either leg: + rotation about it is shin-forward / toes-down.
 """
 
@@ -31,6 +35,7 @@ class HingeFinder:
     up_ref : (3,) unit earth up in the sensor frame in the neutral stance.
     first_excursion_sign : +1 or -1, see the module docstring.
     excursion_rad : tilt from the stance that counts as the first real excursion, rad.
+    persist_s : how long the tilt must stay beyond excursion_rad to count, s.
     lookback_s, settle_s : angular rate used before and after that moment, s.
     """
 
@@ -39,20 +44,30 @@ class HingeFinder:
         up_ref: FloatArray,
         first_excursion_sign: int,
         excursion_rad: float = math.radians(8.0),
+        persist_s: float = 0.3,
         lookback_s: float = 2.0,
         settle_s: float = 1.5,
     ) -> None:
         self.up_ref = np.asarray(up_ref, dtype=np.float64)
         self.sign = first_excursion_sign
         self.cos_excursion = math.cos(excursion_rad)
+        self.persist_s = persist_s
         self.lookback_s = lookback_s
         self.settle_s = settle_s
         self.axis: FloatArray | None = None
         self.found_t_s: float | None = None
         self.excursion_t_s: float | None = None
-        self._tilt_axis: FloatArray | None = None
+        self._candidate_t_s: float | None = None
         self._t = np.zeros(0)
         self._w = np.zeros((0, 3))
+        self._up = np.zeros((0, 3))
+
+    @property
+    def pending_since_s(self) -> float | None:
+        """Start of the excursion being confirmed or decided (None: none, or the axis is known)."""
+        if self.axis is not None:
+            return None
+        return self.excursion_t_s if self.excursion_t_s is not None else self._candidate_t_s
 
     def update(self, t_s: FloatArray, up: FloatArray, gyr_unbiased: FloatArray) -> int | None:
         """Feed consecutive samples: t_s (N,) s, up (N, 3), gyr_unbiased (N, 3) rad/s.
@@ -61,35 +76,47 @@ class HingeFinder:
         """
         if self.axis is not None or len(t_s) == 0:
             return None
-        if self._tilt_axis is None:
-            beyond = np.flatnonzero(rowwise_dot(up, self.up_ref) < self.cos_excursion)
-            if beyond.size:
-                i = int(beyond[0])
-                cross = np.cross(up[i], self.up_ref)
-                self._tilt_axis = self.sign * cross / np.linalg.norm(cross)
-                self.excursion_t_s = float(t_s[i])
         self._t = np.concatenate([self._t, t_s])
         self._w = np.concatenate([self._w, gyr_unbiased])
+        self._up = np.concatenate([self._up, up])
         if self.excursion_t_s is None:
-            keep = int(np.searchsorted(self._t, self._t[-1] - self.lookback_s, side="left"))
-            self._t, self._w = self._t[keep:], self._w[keep:]
+            self._confirm(t_s, up)
+        if self.excursion_t_s is None:
+            oldest = self._t[-1] if self._candidate_t_s is None else min(self._t[-1], self._candidate_t_s)
+            keep = int(np.searchsorted(self._t, oldest - self.lookback_s, side="left"))
+            self._t, self._w, self._up = self._t[keep:], self._w[keep:], self._up[keep:]
             return None
         done = np.flatnonzero(t_s >= self.excursion_t_s + self.settle_s)
         if not done.size:
             return None
         n_used = len(self._t) - len(t_s) + int(done[0]) + 1
         lo = int(np.searchsorted(self._t, self.excursion_t_s - self.lookback_s, side="left"))
-        self.axis = self._principal_axis(self._w[lo:n_used])
+        start = int(np.searchsorted(self._t, self.excursion_t_s, side="left"))
+        tilt = np.sum(np.cross(self._up[start:n_used], self.up_ref), axis=0)
+        self.axis = self._principal_axis(self._w[lo:n_used], tilt)
         self.found_t_s = float(t_s[done[0]])
-        self._t, self._w = np.zeros(0), np.zeros((0, 3))
+        self._t, self._w, self._up = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3))
         return int(done[0])
 
-    def _principal_axis(self, w: FloatArray) -> FloatArray:
-        assert self._tilt_axis is not None
+    def _confirm(self, t_s: FloatArray, up: FloatArray) -> None:
+        """Follow runs of samples tilted beyond the threshold; the first to last persist_s is the excursion."""
+        beyond = rowwise_dot(up, self.up_ref) < self.cos_excursion
+        bounds = [0, *(np.flatnonzero(np.diff(beyond.astype(np.int8))) + 1).tolist(), len(t_s)]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if not beyond[a]:
+                self._candidate_t_s = None
+                continue
+            if self._candidate_t_s is None:
+                self._candidate_t_s = float(t_s[a])
+            if t_s[b - 1] >= self._candidate_t_s + self.persist_s:
+                self.excursion_t_s = self._candidate_t_s
+                return
+
+    def _principal_axis(self, w: FloatArray, tilt: FloatArray) -> FloatArray:
         v = self.up_ref
         horizontal = w - np.outer(w @ v, v)
         _, vecs = np.linalg.eigh(horizontal.T @ horizontal)
         axis = vecs[:, -1]
         axis = axis - (axis @ v) * v
         axis = axis / np.linalg.norm(axis)
-        return np.asarray(axis if axis @ self._tilt_axis >= 0 else -axis)
+        return np.asarray(axis if self.sign * (axis @ tilt) >= 0 else -axis)

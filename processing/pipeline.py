@@ -235,12 +235,15 @@ class Pipeline:
         if lean is None or not rest.any():
             return
         lean.update(t[rest], shin[rest, 3:], foot_pitch[rest], self._arming.armed_t_s)
-        if lean.axis is None or lean.since_s is None:
+        if lean.since_s is None:
             return
-        use = rest & (t >= lean.since_s) & np.all(np.isfinite(shin[:, 3:]), axis=1)
-        if use.any():
-            up = shin[use, 3:] / np.linalg.norm(shin[use, 3:], axis=1)[:, None]
-            shin[use, 0], shin[use, 1] = segment_angles(up, shin_tr.up_ref, lean.axis)
+        use = np.flatnonzero(rest & (t >= lean.since_s) & np.all(np.isfinite(shin[:, 3:]), axis=1))
+        if not use.size:
+            return
+        up = shin[use, 3:] / np.linalg.norm(shin[use, 3:], axis=1)[:, None]
+        for mask, axis in lean.axes_at(t[use]):
+            rows = use[mask]
+            shin[rows, 0], shin[rows, 1] = segment_angles(up[mask], shin_tr.up_ref, axis)
 
     def _note_gaps(self, t: FloatArray, df: FloatArray) -> None:
         missing = ~np.isfinite(df)

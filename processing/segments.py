@@ -39,8 +39,8 @@ class SegmentTrack:
 
     @property
     def deciding(self) -> bool:
-        """An excursion has started and the axis is not decided yet."""
-        return self.finder.axis is None and self.finder.excursion_t_s is not None
+        """An excursion has started (or may have: it is being confirmed) and the axis is not decided yet."""
+        return self.finder.pending_since_s is not None
 
     def applies(self, t_s: FloatArray) -> NDArray[np.bool_]:
         """Which of these grid times got angles about the hinge axis (decided by the data, see above)."""

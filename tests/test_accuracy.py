@@ -1,9 +1,10 @@
 """The measurement targets on a fresh random simulator suite (every exercise, every error source), as CI runs it.
 
 Every run draws new cases (the seed is printed; DORSI_VALIDATION_SEED=N replays a run). The bounds asserted
-here are the issue's targets where the suite meets them on every run we made; where it does not yet (the worst
-case RMSE, the worst per-rep peak error, hold edges, see README "Limits"), a looser regression bound is
-asserted and `dorsi validate` reports the real figure against the target.
+here are the issue's targets where the suite meets them on every run we made; where it does not (the worst
+case RMSE and the worst per-rep peak error, set by the accelerometers' 1 % scale and axis errors, see README
+"Accuracy"), and for the hold edges, which met their target in every run here but within 0.1 s of it, a
+looser regression bound is asserted and `dorsi validate` reports the real figure against the target.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dashboard.validation.simulated import TARGETS, describe_failures, run_suite
 from processing.exercises.registry import SPECS
 
 BASE_SEED = int(os.environ.get("DORSI_VALIDATION_SEED", secrets.randbelow(10**6)))
-REGRESSION_BOUNDS = {"rmse_worst_deg": 3.0, "peak_error_deg": 3.0, "hold_edge_s": 3.0}
+REGRESSION_BOUNDS = {"rmse_worst_deg": 3.0, "peak_error_deg": 3.0, "hold_edge_s": 1.0}
 
 
 @pytest.fixture(scope="module")

@@ -29,3 +29,32 @@ def test_split_at_a_gap_equals_one_call(gap_s: float) -> None:
     first = split.update(before, acc[:500], gyr[:500])[0]
     second = split.update(after, acc[500:], gyr[500:])[0]  # the gap falls exactly between the two calls
     np.testing.assert_array_equal(np.concatenate([first, second]), whole)
+
+
+def test_a_restart_after_a_long_gap_keeps_the_gyro_bias_estimate_and_its_certainty() -> None:
+    rate_hz = 100.0
+    t = np.arange(0, 500) / rate_hz
+    acc, gyr = _motion(t)
+    tracker = TiltTracker(rate_hz, np.zeros(3))
+    tracker.update(t, acc, gyr)
+    tracker._vqf.setBiasEstimate(np.array([0.004, -0.003, 0.002]), 0.0005)  # as if learned during motion
+    before = tracker._vqf.getBiasEstimate()
+    after = t[-1] + 1.0 + t[:1]  # one sample after a 1 s gap: the filter restarts before it
+    tracker.update(after, acc[:1], gyr[:1])
+    bias, sigma = tracker._vqf.getBiasEstimate()
+    np.testing.assert_allclose(bias, before[0], atol=1e-5)
+    assert sigma == pytest.approx(before[1], rel=0.05)
+
+
+def test_a_slow_sway_is_not_taken_for_gyro_bias() -> None:
+    """A lean rocking at up to 1 deg/s looks like rest to vqf's rest detector (under 2 deg/s); with its rest
+    bias estimation on, vqf learned -0.17 deg/s of bias from it and drifted 0.6 deg off."""
+    rate_hz = 100.0
+    t = np.arange(0, 6000) / rate_hz
+    rate = np.radians(1.0) * np.sin(2.0 * np.pi * 0.1 * t)
+    angle = np.cumsum(rate) / rate_hz
+    acc = 9.81 * np.stack([np.zeros_like(angle), np.sin(angle), np.cos(angle)], axis=1)
+    gyr = np.stack([rate, np.zeros_like(rate), np.zeros_like(rate)], axis=1)
+    up = TiltTracker(rate_hz, np.zeros(3)).update(t, acc, gyr)[0]
+    error_deg = np.degrees(np.arccos(np.clip(np.sum(up * acc / 9.81, axis=1), -1.0, 1.0)))
+    assert error_deg[1000:].max() < 0.05

@@ -16,10 +16,23 @@ def test_a_random_case_is_reproducible_from_its_seed_and_described() -> None:
         assert np.array_equal(a.blocks[role].acc, b.blocks[role].acc)
         assert np.array_equal(a.blocks[role].t_s, b.blocks[role].t_s)
     assert json.dumps(a.case) == json.dumps(b.case)  # serialisable, and the same
-    assert a.case["random_case"] == {"seed": 12, "long": False, "exercise": None}
+    assert a.case["random_case"] == {"seed": 12, "long": False, "exercise": None, "accelerometer_sensitivity": True}
     assert a.exercise in a.describe() and "seed=12" in a.describe()
     c = random_case(13)
     assert json.dumps(c.case) != json.dumps(a.case)
+
+
+def test_the_calibrated_accelerometer_diagnostic_changes_only_the_accelerometers_sensitivity() -> None:
+    usual, calibrated = random_case(12), random_case(12, accelerometer_sensitivity=False)
+    for role in ("shin", "foot"):
+        assert not np.allclose(usual.errors[role].acc_sensitivity, np.eye(3))
+        assert np.array_equal(calibrated.errors[role].acc_sensitivity, np.eye(3))
+        assert np.array_equal(usual.errors[role].gyr_sensitivity, calibrated.errors[role].gyr_sensitivity)
+        assert np.array_equal(usual.errors[role].acc_bias_m_s2, calibrated.errors[role].acc_bias_m_s2)
+        assert np.array_equal(usual.mountings[role], calibrated.mountings[role])
+        assert np.array_equal(usual.blocks[role].gyr, calibrated.blocks[role].gyr)
+        assert not np.array_equal(usual.blocks[role].acc, calibrated.blocks[role].acc)
+    assert calibrated.case["errors"]["accelerometer_sensitivity"] is False
 
 
 def test_random_cases_cover_every_dimension_across_seeds() -> None:

@@ -178,12 +178,18 @@ def evaluate(session: SimulatedSession) -> CaseResult:
     return result
 
 
-def run_suite(seeds: list[int], long_seeds: list[int] | None = None) -> list[CaseResult]:
+def run_suite(
+    seeds: list[int], long_seeds: list[int] | None = None, accelerometer_sensitivity: bool = True
+) -> list[CaseResult]:
     """Evaluate a random case per seed, the exercises taken in turn (so every exercise is covered), and a long
-    (20-30 min) random case per long seed."""
+    (20-30 min) random case per long seed (accelerometer_sensitivity: see ErrorModel)."""
     names = list(SPECS)
-    results = [evaluate(random_case(s, exercise=names[i % len(names)])) for i, s in enumerate(seeds)]
-    results += [evaluate(random_case(s, long=True)) for s in long_seeds or []]
+    acc = accelerometer_sensitivity
+    results = [
+        evaluate(random_case(s, exercise=names[i % len(names)], accelerometer_sensitivity=acc))
+        for i, s in enumerate(seeds)
+    ]
+    results += [evaluate(random_case(s, long=True, accelerometer_sensitivity=acc)) for s in long_seeds or []]
     return results
 
 

@@ -27,6 +27,8 @@ class ErrorModel:
     bias_walk : the gyro bias random-walks (gyro_bias_walk_deg_s_per_sqrt_s).
     scale : per-axis scale-factor errors (uniform up to scale_max).
     misalignment : non-orthogonal sensitivity axes (off-diagonal terms uniform up to misalignment_max).
+    accelerometer_sensitivity : False leaves the accelerometers' scale and misalignment out (a diagnostic:
+        accelerometers calibrated for both; the same random draws, so cases stay comparable).
     white_noise : white measurement noise (gyro_noise_deg_s, acc_noise_m_s2 per sample).
     quantisation : int16 quantisation at the dorsi profile's default full-scale ranges.
     clocks : independent sensor clocks (offset, drift up to clock_drift_max_ppm), BLE-like arrivals, and
@@ -42,6 +44,7 @@ class ErrorModel:
     quantisation: bool = True
     clocks: bool = True
     packet_loss: bool = False
+    accelerometer_sensitivity: bool = True
     gyro_bias_max_deg_s: float = 0.6
     gyro_bias_walk_deg_s_per_sqrt_s: float = 0.003
     acc_bias_max_m_s2: float = 0.05
@@ -115,7 +118,7 @@ class ImuErrors:
             gyr_bias if m.bias else np.zeros(3),
             acc_bias if m.bias else np.zeros(3),
             sens[0],
-            sens[1],
+            sens[1] if m.accelerometer_sensitivity else np.eye(3),
             m.gyro_noise_deg_s * DEG if m.white_noise else 0.0,
             m.acc_noise_m_s2 if m.white_noise else 0.0,
             m.gyro_bias_walk_deg_s_per_sqrt_s * DEG if m.bias_walk else 0.0,
