@@ -18,6 +18,12 @@ def rowwise_dot(a: FloatArray, b: FloatArray) -> FloatArray:
     return np.asarray(a[:, 0] * b[0] + a[:, 1] * b[1] + a[:, 2] * b[2])
 
 
+def runs(labels: NDArray[np.generic]) -> list[tuple[int, int]]:
+    """(start, end) index pairs of the runs of equal consecutive labels, in order (none for an empty array)."""
+    bounds = [0, *(np.flatnonzero(labels[1:] != labels[:-1]) + 1).tolist(), len(labels)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True)) if len(labels) else []
+
+
 def segment_angles(
     up: FloatArray, up_ref: FloatArray, axis: FloatArray, horizontal_limit_rad: float = math.radians(15.0)
 ) -> tuple[FloatArray, FloatArray]:

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from processing.angles import rowwise_dot, runs
+
 FloatArray = NDArray[np.float64]
 
 
@@ -52,7 +54,8 @@ class SmallTiltAxis:
     """The shin's axis from how it leans with the forefoot's lifts (see the module docstring).
 
     The shin's tilt from the stance (a 2-vector in the stance's horizontal plane) is regressed on the foot's
-    pitch over every sample since the exercise began: the slope is the lean that goes with the movement, while
+    pitch over every sample from the arming on (the pumps done) while the shin's own hinge axis is unknown,
+    NaN gaps left out: the slope is the lean that goes with the movement, while
     sway, uncorrelated with it, averages out (taken from a single lift, a 0.3 deg sway turned the axis by 68 deg
     in a simulated case whose first lean was under a degree). The axis is decided at the first lift (forefoot
     up beyond foot_rad for settle_s) whose regressed lean reaches tilt_rad, and refined at every later lift;
@@ -107,13 +110,13 @@ class SmallTiltAxis:
         if not ok.any():
             return
         t, f = t_s[ok], foot_pitch[ok]
-        d = (up[ok] / np.linalg.norm(up[ok], axis=1)[:, None]) @ self._basis.T
+        unit = up[ok] / np.linalg.norm(up[ok], axis=1)[:, None]
+        d = np.column_stack([rowwise_dot(unit, self._basis[0]), rowwise_dot(unit, self._basis[1])])
         terms = np.column_stack([np.ones(len(t)), f, f * f, d, f[:, None] * d])
         running = np.cumsum(np.vstack([self._moments, terms]), axis=0)[1:]  # summed in order, whatever the split
         self._moments = running[-1]
         state = np.where(f > -self.start_rad, 0, np.where(f < -self.foot_rad, 2, 1))
-        bounds = [0, *(np.flatnonzero(np.diff(state)) + 1).tolist(), len(t)]
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in runs(state):
             if state[a] == 0:
                 self._lifted_since, self._counted_lift = None, False
             elif state[a] == 2 and not self._counted_lift:

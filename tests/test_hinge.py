@@ -50,3 +50,24 @@ def test_a_held_excursion_back_gives_the_axis_for_a_backward_first_movement() ->
     assert finder.excursion_t_s is not None and abs(finder.excursion_t_s - 1.2) < 0.02
     assert finder.axis is not None
     np.testing.assert_allclose(finder.axis, [0.0, 1.0, 0.0], atol=1e-6)
+
+
+def test_the_direction_comes_from_the_tilt_that_follows_not_the_first_tilted_sample() -> None:
+    """A slow glitch the wrong way (beyond 8 deg for 0.45 s: it persists) while the real movement begins: the
+    first tilted samples point back, the next 1.5 s mostly forward."""
+    t = np.arange(0, 600) / RATE_HZ
+    pitch = np.clip((t - 2.4) / 1.0, 0.0, 1.0) * math.radians(20.0)
+    finder = _feed(pitch - _glitch(t, 2.0, 12.0, decay_s=2.0), np.gradient(pitch, t), sign=+1)
+    assert finder.excursion_t_s is not None and abs(finder.excursion_t_s - 2.0) < 0.02
+    assert finder.axis is not None
+    np.testing.assert_allclose(finder.axis, [0.0, 1.0, 0.0], atol=1e-6)
+
+
+def test_tilted_samples_either_side_of_a_gap_do_not_add_up_to_an_excursion() -> None:
+    """Two restarts after gaps, each glitching 12 deg for less than persist_s: nothing moved."""
+    t = np.concatenate([np.arange(0, 200), np.arange(235, 500)]) / RATE_HZ  # a 0.35 s gap at 2 s
+    seen = _glitch(t, 1.97, 12.0, decay_s=0.08) + _glitch(t, 2.35, 12.0, decay_s=0.08)
+    up = np.stack([-np.sin(seen), np.zeros_like(t), np.cos(seen)], axis=1)
+    finder = HingeFinder(np.array([0.0, 0.0, 1.0]), first_excursion_sign=-1)
+    finder.update(t, up, np.zeros((len(t), 3)))
+    assert finder.excursion_t_s is None and finder.axis is None
