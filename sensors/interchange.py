@@ -137,15 +137,12 @@ def _check_fields(path: Path, raw: bytes) -> None:
 
 def _read_columns(path: Path, raw: bytes, numeric_cols: list[str]) -> dict[str, np.ndarray]:
     """The sensor column as strings and the numeric ones as float64; names the first cell that is not a number."""
-    usecols = ["sensor", *numeric_cols]
     try:
-        df = pd.read_csv(
-            io.BytesIO(raw),
-            usecols=lambda c: c.strip() in usecols,
-            dtype={c: np.float64 for c in numeric_cols} | {"sensor": "category"},
-            skipinitialspace=True,
-            engine="c",
-        )
+        # every column is read (no usecols), so that a row with a field too many fails here, not silently
+        df = pd.read_csv(io.BytesIO(raw), dtype=str, skipinitialspace=True, engine="c", nrows=0)
+        header = {str(c).strip(): c for c in df.columns}
+        dtypes = {header[c]: np.float64 for c in numeric_cols} | {header["sensor"]: "category"}
+        df = pd.read_csv(io.BytesIO(raw), dtype=dtypes, skipinitialspace=True, engine="c")
         df.columns = [str(c).strip() for c in df.columns]
     except ValueError:
         # slow path, only to say which row or cell is wrong

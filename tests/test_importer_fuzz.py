@@ -313,3 +313,25 @@ def test_refused_imports_change_nothing(recorded_data_dir: Path, data: st.DataOb
         sync(recorded_data_dir)
     assert not [p for p in recorded_data_dir.iterdir() if p.name.startswith(".upload-")]
     assert not [p for p in (recorded_data_dir / "sessions").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("line", "damage", "message"),
+    [
+        (4, lambda row: row + b",7", r"line 4: 9 fields, but the header \(line 1\) has 8"),
+        (5, lambda row: row.rsplit(b",", 1)[0], r"line 5: 7 fields, but the header \(line 1\) has 8"),
+        (3, lambda row: b"\n" + row, r"line 3: an empty line"),
+        (4, lambda row: row.replace(b"shin", b'"shin"').replace(b"foot", b'"foot"'), r"line 4: a quote"),
+        (2, lambda row: row + b"\0", r"line 2: a NUL character"),
+        (6, lambda row: row.replace(b"9.7", b"9\xff7"), r"line 6: byte 0xff is not UTF-8 text"),
+    ],
+)
+def test_interchange_problems_are_named_by_their_line(
+    tmp_path: Path, line: int, damage: Callable[[bytes], bytes], message: str
+) -> None:
+    lines = _text([IC_HEADER, *_interchange_rows(5)], ",").encode().split(b"\n")
+    lines[line - 1] = damage(lines[line - 1])
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(InputFileError, match=rf"bad\.csv, {message}"):
+        read_interchange(path)
