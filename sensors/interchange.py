@@ -43,16 +43,16 @@ def _parse(path: Path, raw: bytes) -> dict[Role, SampleBlock]:
         raise InputFileError(f"{path}: the file is empty; expected a header {','.join(REQUIRED_COLUMNS)}") from e
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise InputFileError(f"{path}: not a readable CSV file ({e})") from e
-    columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    header = {str(c).strip(): str(c) for c in df.columns}  # name -> the header's own text (spaces kept)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputFileError(
             f"{path}, line 1: missing column(s) {', '.join(missing)}; expected the header "
             f"{','.join(REQUIRED_COLUMNS)} (optional {','.join(MAG_COLUMNS)})"
         )
-    has_mag = all(c in columns for c in MAG_COLUMNS)
+    has_mag = all(c in header for c in MAG_COLUMNS)
     numeric_cols = list(NUMERIC_COLUMNS) + (list(MAG_COLUMNS) if has_mag else [])
-    values = _read_columns(path, raw, numeric_cols)
+    values = _read_columns(path, raw, header, numeric_cols)
     sensor = values.pop("sensor")
     if len(sensor) == 0:
         raise InputFileError(f"{path}: no samples after the header")
@@ -102,9 +102,7 @@ def _plain_text(path: Path) -> bytes:
             raise InputFileError(
                 f"{path}, line {line}: byte {raw[e.start]:#04x} is not UTF-8 text; expected a CSV of plain numbers"
             ) from None
-    end = len(raw)
-    while end and raw[end - 1] in b"\r\n\t ":
-        end -= 1
+    end = _content_end(raw)
     for bad, what in ((b'"', "a quote"), (b"\0", "a NUL character")):
         hit = raw.find(bad, 0, end)
         if hit >= 0:
@@ -119,11 +117,17 @@ def _plain_text(path: Path) -> bytes:
     return raw
 
 
-def _check_fields(path: Path, raw: bytes) -> None:
-    """Name the first row with another number of fields than the header (run only when reading failed)."""
+def _content_end(raw: bytes) -> int:
+    """Length of raw without its trailing blank lines and spaces."""
     end = len(raw)
     while end and raw[end - 1] in b"\r\n\t ":
         end -= 1
+    return end
+
+
+def _check_fields(path: Path, raw: bytes) -> None:
+    """Name the first row with another number of fields than the header (run only when reading failed)."""
+    end = _content_end(raw)
     if end == 0:
         return
     data = np.frombuffer(raw, dtype=np.uint8, count=end)
@@ -135,12 +139,10 @@ def _check_fields(path: Path, raw: bytes) -> None:
         raise InputFileError(f"{path}, line {i + 1}: {fields[i]} fields, but the header (line 1) has {fields[0]}")
 
 
-def _read_columns(path: Path, raw: bytes, numeric_cols: list[str]) -> dict[str, np.ndarray]:
+def _read_columns(path: Path, raw: bytes, header: dict[str, str], numeric_cols: list[str]) -> dict[str, np.ndarray]:
     """The sensor column as strings and the numeric ones as float64; names the first cell that is not a number."""
     try:
         # every column is read (no usecols), so that a row with a field too many fails here, not silently
-        df = pd.read_csv(io.BytesIO(raw), dtype=str, skipinitialspace=True, engine="c", nrows=0)
-        header = {str(c).strip(): c for c in df.columns}
         dtypes = {header[c]: np.float64 for c in numeric_cols} | {header["sensor"]: "category"}
         df = pd.read_csv(io.BytesIO(raw), dtype=dtypes, skipinitialspace=True, engine="c")
         df.columns = [str(c).strip() for c in df.columns]
