@@ -74,7 +74,8 @@ def test_the_angles_do_not_depend_on_how_the_stream_was_split(seed: int) -> None
     rng = np.random.default_rng(seed)
     chunks: list[int] = []
     while sum(chunks) < n:
-        chunks.append(min(int(rng.integers(1, 400)), n - sum(chunks)))
+        # many one-sample pieces: a BLAS matrix product rounds those differently from long ones
+        chunks.append(min(int(rng.choice([1, 1, 2, 3, 50, 400])), n - sum(chunks)))
     _, whole = _feed(leans, 0.5, [n])
     _, split = _feed(leans, 0.5, chunks)
     assert np.isfinite(whole).sum() > n // 2

@@ -78,8 +78,13 @@ def run_validate(
     else:
         real_lines = [f"Real data: skipped, no datasets folder at {folder} (give one with --datasets DIR)"]
     if as_json:
-        out = {"seed": base, "calibrated_accelerometers": calibrated_accelerometers, "simulated": figures}
-        json.dump({**out, "real_data": real}, sys.stdout, indent=2, default=str)
+        out = {
+            "seed": base,
+            "calibrated_accelerometers": calibrated_accelerometers,
+            "simulated": figures,
+            "real_data": real,
+        }
+        json.dump(out, sys.stdout, indent=2, default=str)
         print()
     else:
         print("\n".join(simulated_lines(figures, base, n_cases, n_long, calibrated_accelerometers)))
