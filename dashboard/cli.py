@@ -116,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_emulated_models(p)
 
+    p = sub.add_parser(
+        "calibrate-sensors",
+        help="once per sensor: lay both sensors on a table in a dozen positions to calibrate their accelerometers",
+    )
+    _add_data_dir(p)
+    p.add_argument("--emulated", action="store_true", help="calibrate the emulated sensors (virtual radio)")
+    p.add_argument("--shin", default=None, help="name or address of the shin sensor")
+    p.add_argument("--foot", default=None, help="name or address of the foot sensor")
+    p.add_argument("--rate-hz", type=int, default=100, help="rate to ask for, Hz (default 100)")
+    p.add_argument(
+        "--duration-s", type=float, default=300.0, help="give up after this long (default 300; ends sooner when done)"
+    )
+    _add_emulated_models(p)
+
     p = sub.add_parser("analyze", help="analyse a recorded session or an interchange CSV")
     _add_data_dir(p)
     p.add_argument("path", help="session folder, session id, or interchange CSV file")
@@ -147,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", default=None, help="folder of the real datasets (default ../shared/datasets)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument(
-        "--calibrated-accelerometers",
+        "--uncalibrated-accelerometers",
         action="store_true",
-        help="diagnostic: simulate accelerometers without scale and axis errors (shows what they cost)",
+        help="leave out the sensors' accelerometer calibration (dorsi calibrate-sensors): shows what it is worth",
     )
     _add_storage_commands(sub)
     return parser
@@ -188,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "replay": cmd_replay,
         "scan": cmd_scan,
         "record": cmd_record,
+        "calibrate-sensors": cmd_calibrate_sensors,
         "analyze": cmd_analyze,
         "decode": cmd_decode,
         "validate": cmd_validate,
@@ -214,7 +229,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     datasets = Path(args.datasets) if args.datasets else None
     if datasets is not None and not datasets.is_dir():
         raise CliError(f"--datasets {datasets}: no such folder")
-    return run_validate(args.seed, args.cases, args.long, datasets, args.json, args.calibrated_accelerometers)
+    return run_validate(args.seed, args.cases, args.long, datasets, args.json, not args.uncalibrated_accelerometers)
 
 
 # --- analyze --------------------------------------------------------------------------------------------------
@@ -469,6 +484,23 @@ def format_scan(found: list[Any]) -> str:
     return "\n".join(lines)
 
 
+def _sensor_choice(args: argparse.Namespace) -> dict[Role, str]:
+    """Check --shin/--foot or --emulated and --rate-hz; the emulated models chosen."""
+    if not args.emulated and not (args.shin and args.foot):
+        raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
+    if args.rate_hz <= 0:
+        raise CliError(f"--rate-hz must be positive, got {args.rate_hz}")
+    return _emulated_models(args)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event that Ctrl-C or SIGTERM sets, for a clean stop."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     """Record a session until Ctrl-C or --duration-s."""
     from dashboard.recording import RecordingError, record_session
@@ -476,17 +508,11 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     if args.exercise not in EXERCISES:
         raise CliError(f"unknown exercise {args.exercise!r}; choose one of: {', '.join(EXERCISES)}")
-    if not args.emulated and not (args.shin and args.foot):
-        raise CliError("name the sensors with --shin NAME --foot NAME (see `dorsi scan`), or use --emulated")
-    if args.rate_hz <= 0:
-        raise CliError(f"--rate-hz must be positive, got {args.rate_hz}")
-    models = _emulated_models(args)
+    models = _sensor_choice(args)
     choose_models: dict[str, Any] = {}
     if models:
         choose_models["emulated_models"] = models
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     try:
         summary = record_session(
             resolve_data_dir(args.data_dir),
@@ -506,6 +532,37 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     print(json.dumps(summary))
     return 0
+
+
+def cmd_calibrate_sensors(args: argparse.Namespace) -> int:
+    """Calibrate both sensors' accelerometers and keep the calibrations in the data directory."""
+    from bleak.exc import BleakError
+
+    from dashboard.sensor_calibration import calibrate_sensors
+
+    models = _sensor_choice(args)
+    if not args.duration_s > 0:
+        raise CliError(f"--duration-s must be positive, got {args.duration_s}")
+    stop = _stop_on_signals()
+    try:
+        result = calibrate_sensors(
+            resolve_data_dir(args.data_dir),
+            emulated=args.emulated,
+            shin=args.shin,
+            foot=args.foot,
+            rate_hz=args.rate_hz,
+            duration_s=args.duration_s,
+            stop=stop,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True),
+            emulated_models=models,
+        )
+    except (BleakError, OSError) as e:
+        raise CliError(str(e)) from e
+    for role, entry in result.items():
+        if "error" in entry:
+            print(f"{role} sensor {entry['sensor']}: not calibrated: {entry['error']}", file=sys.stderr)
+    print(json.dumps(result))
+    return 0 if all("error" not in e for e in result.values()) else 1
 
 
 def _interrupt_on_signals() -> None:

@@ -20,6 +20,8 @@ import numpy as np
 from processing.calibration import StillnessThresholds
 from processing.exercises.registry import SPECS
 from processing.pipeline import EXERCISES, Pipeline, StepOutput
+from sensors import accel_calibration
+from sensors.accel_calibration import UNCALIBRATED, AccelCalibration
 from sensors.ble_source import BleSource, FoundSensor, SourceEvent
 from sensors.ble_source import scan as scan_sensors
 from sensors.emulated_rig import EMULATED_NAMES, EmulatedRig
@@ -242,6 +244,7 @@ class LiveFeed:
         self._pipeline: Pipeline | None = None
         self._recorder: Recorder | None = None
         self._recording: tuple[dict[str, dict[str, Any]], bool] | None = None
+        self._accel_calibrations: dict[Role, AccelCalibration] = {}
         self._emulated_sensors: dict[Role, EmulatedSensor] = {}
         self._rep_offset = 0
         self._next_display_t = -math.inf
@@ -610,6 +613,7 @@ class LiveFeed:
                 role: {"name": name, "profile": None, "rate_hz": None, "emulated": emulated}
                 for role, name in (("shin", shin_name), ("foot", foot_name))
             }
+            self._accel_calibrations = self._sensor_calibrations(meta)
             self._recording = (meta, emulated)  # the session folder is made when the first samples arrive
             with self._lock:
                 self._names = {"shin": shin_name, "foot": foot_name}
@@ -636,6 +640,24 @@ class LiveFeed:
             with self._lock:
                 if self._state != "stopped":
                     self._state, self._message = "error", failure
+
+    def _sensor_calibrations(self, meta: dict[str, dict[str, Any]]) -> dict[Role, AccelCalibration]:
+        """Each sensor's kept accelerometer calibration (noted in `meta`, for session.json); an event for each
+        sensor that has none."""
+        found: dict[Role, AccelCalibration] = {}
+        for role in ROLES:
+            name = str(meta[role]["name"])
+            try:
+                cal = accel_calibration.load(self.data_dir, name)
+            except ValueError as e:
+                self._add_event("sensor", None, f"{e}; the {role} sensor's accelerometer is used uncalibrated")
+                continue
+            if cal is None:
+                self._add_event("sensor", None, f"the {role} sensor {name}: {UNCALIBRATED}")
+                continue
+            meta[role]["accelerometer_calibration"] = cal.to_json()
+            found[role] = cal
+        return found
 
     async def _close_all(self, source: BleSource | None, rigs: contextlib.AsyncExitStack) -> None:
         steps: list[Callable[[], Awaitable[None]]] = [] if source is None else [source.stop]
@@ -799,6 +821,9 @@ class LiveFeed:
             self._recorder.start_set(exercise, t0)
         if self._recorder is not None:
             self._recorder.write(block)
+        cal = self._accel_calibrations.get(block.role)
+        if cal is not None:
+            block = cal.apply_block(block)
         arrival_wall_s = time.time()
         if self._set_start_s is None:
             self._begin_set(t0)  # the recording's first set starts with the first block

@@ -378,7 +378,7 @@ def summarise_folder(folder: Path) -> tuple[SessionRow, list[SetRow]]:
     leg = str(meta.get("leg", ""))
     demo = bool(meta.get("demo", False))
     try:
-        blocks: dict[Role, SampleBlock] | None = load_samples(folder)
+        blocks: dict[Role, SampleBlock] | None = load_samples(folder, meta)
         load_problem = None
     except (InputFileError, OSError, ValueError) as e:
         blocks, load_problem = None, f"samples unreadable: {e}"

@@ -27,8 +27,10 @@ class TiltTracker:
     to remove. The filter restarts instead, and a new vqf takes its inclination from the first accelerometer
     sample (off by that moment's movement acceleration: 8-12 deg at once in the simulated cases that showed it,
     under 3 deg within 0.4 s; processing.hinge does not take that for an excursion). It keeps the old filter's gyro
-    bias estimate and its certainty: a fresh estimate, uncertain, was pulled off by the next movement's
-    accelerations (a 2.3 deg tilt error 9 s after a gap, in a simulated eccentric drop).
+    bias estimate, and estimates no bias from motion for bias_hold_s: vqf reports (and so restores) the
+    largest uncertainty whatever it has learnt, and a new filter's tilt settling for a second looked like gyro
+    bias to it (0.44 deg/s, a 1.8 deg shin offset fading over 40 s, in a simulated band mobilisation; a fresh
+    estimate gave a 2.3 deg tilt error 9 s after a gap in a simulated eccentric drop).
 
     vqf's rest bias estimation is off: the calibration stance has measured the gyro bias already, and vqf
     took a standing person's sway (under its 2 deg/s rest threshold) for bias, tilting the shin by up to 2 deg
@@ -39,12 +41,18 @@ class TiltTracker:
     rate_hz : the sensor's sampling rate, Hz.
     gyr_bias_rad_s : (3,) gyro bias from the calibration stance, subtracted before filtering, rad/s.
     max_fill_s : longest gap bridged, s.
+    bias_hold_s : after a restart, how long vqf's bias estimate stays as it was, s.
     """
 
-    def __init__(self, rate_hz: float, gyr_bias_rad_s: FloatArray, max_fill_s: float = 0.25) -> None:
+    def __init__(
+        self, rate_hz: float, gyr_bias_rad_s: FloatArray, max_fill_s: float = 0.25, bias_hold_s: float = 10.0
+    ) -> None:
         self._vqf = self._new_filter(1.0 / rate_hz)
         self.period_s = 1.0 / rate_hz
         self.max_fill_s = max_fill_s
+        self.bias_hold_n = int(round(bias_hold_s * rate_hz))
+        self._held_n = 0  # filter samples (bridged ones included) still to run with the bias held
+        self._bias_held = False
         self.gyr_bias_rad_s = np.asarray(gyr_bias_rad_s, dtype=np.float64)
         self._last: tuple[float, FloatArray, FloatArray] | None = None
 
@@ -69,9 +77,18 @@ class TiltTracker:
                 bias, sigma = self._vqf.getBiasEstimate()
                 self._vqf = self._new_filter(self.period_s)
                 self._vqf.setBiasEstimate(bias, sigma)
-            if hi > lo:
-                out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in[lo:hi]), np.ascontiguousarray(acc_in[lo:hi]))
-                quat[lo:hi] = out["quat6D"]
+                self._vqf.setMotionBiasEstEnabled(False)
+                self._held_n, self._bias_held = self.bias_hold_n, True
+            split = min(hi, lo + self._held_n)
+            for a, b in ((lo, split), (split, hi)):
+                if b <= a:
+                    continue
+                if a == split and self._bias_held:
+                    self._bias_held = False
+                    self._vqf.setMotionBiasEstEnabled(True)
+                out = self._vqf.updateBatch(np.ascontiguousarray(gyr_in[a:b]), np.ascontiguousarray(acc_in[a:b]))
+                quat[a:b] = out["quat6D"]
+            self._held_n -= split - lo
         return up_from_quat(quat[real]), gyr_unbiased
 
     @staticmethod

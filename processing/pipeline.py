@@ -94,6 +94,7 @@ class Pipeline:
         )
         self._arming = RestArming()
         self._shin_lean: SmallTiltAxis | None = None
+        self._held: list[tuple[FloatArray, FloatArray, FloatArray, NDArray[np.bool_]]] = []  # see SmallTiltAxis
         self._episodes: list[tuple[float, dict[str, Any]]] = []
         self._gaps: list[list[float]] = []  # [start_s, end_s] of sensor gaps on the grid; end inf while open
 
@@ -162,7 +163,7 @@ class Pipeline:
         for r, tr in self._tracks.items():
             if tr.pending_t:
                 self._merger.push(r, *tr.release())
-        out = self._emit()
+        out = self._emit(final=True)
         last = self.analyser.finish()
         self._flag(last)
         out.events = sorted(out.events + last, key=lambda e: e.t_s)
@@ -199,14 +200,27 @@ class Pipeline:
                     self._merger.push(r, *other.release())
         return events
 
-    def _emit(self) -> StepOutput:
+    def _emit(self, final: bool = False) -> StepOutput:
         t, vals = self._merger.pop()
-        if len(t) == 0:
+        if len(t):
+            shin, foot = vals["shin"], vals["foot"]
+            self._arming.update(t, self._tracks["foot"].finder.found_t_s, foot[:, 0], foot[:, 1])
+            rest = ~self._tracks["shin"].applies(t)
+            if self._shin_lean is not None:
+                if rest.any():
+                    self._shin_lean.update(t[rest], shin[rest, 3:], foot[rest, 0], self._arming.armed_t_s)
+                self._shin_lean.advance(float(t[-1]))
+            self._held.append((t, shin, foot, rest))
+        if not self._held:
             return StepOutput.empty()
-        shin, foot = vals["shin"], vals["foot"]
-        foot_tr = self._tracks["foot"]
-        self._arming.update(t, foot_tr.finder.found_t_s, foot[:, 0], foot[:, 1])
-        self._add_shin_lean(t, shin, foot[:, 0])
+        t, shin, foot, rest = (np.concatenate(parts) for parts in zip(*self._held, strict=True))
+        hold_from = None if final or self._shin_lean is None else self._shin_lean.holding_from_s
+        cut = len(t) if hold_from is None else int(np.searchsorted(t, hold_from, side="left"))
+        self._held = [(t[cut:], shin[cut:], foot[cut:], rest[cut:])] if cut < len(t) else []
+        if cut == 0:
+            return StepOutput.empty()
+        t, shin, foot, rest = t[:cut], shin[:cut], foot[:cut], rest[:cut]
+        self._add_shin_lean(t, shin, rest)
         df, inv = ankle_angles(shin[:, 0], shin[:, 1], foot[:, 0], foot[:, 1], self.side)
         side_sign = 1.0 if self.side == "right" else -1.0
         stream = AngleStream(t, df, inv, shin[:, 0], foot[:, 0], -side_sign * foot[:, 1], shin[:, 2], foot[:, 2])
@@ -228,14 +242,10 @@ class Pipeline:
         self._flag(exercise_events)
         return StepOutput(t, df, inv, sorted(events + exercise_events, key=lambda e: e.t_s))
 
-    def _add_shin_lean(self, t: FloatArray, shin: FloatArray, foot_pitch: FloatArray) -> None:
-        """Shin pitch and roll (in place) where its hinge axis does not apply, from its small-lean axis."""
+    def _add_shin_lean(self, t: FloatArray, shin: FloatArray, rest: NDArray[np.bool_]) -> None:
+        """Shin pitch and roll (in place) where its hinge axis does not apply (rest), from its small-lean axis."""
         lean, shin_tr = self._shin_lean, self._tracks["shin"]
-        rest = ~shin_tr.applies(t)
-        if lean is None or not rest.any():
-            return
-        lean.update(t[rest], shin[rest, 3:], foot_pitch[rest], self._arming.armed_t_s)
-        if lean.since_s is None:
+        if lean is None or lean.since_s is None or not rest.any():
             return
         use = np.flatnonzero(rest & (t >= lean.since_s) & np.all(np.isfinite(shin[:, 3:]), axis=1))
         if not use.size:

@@ -16,6 +16,7 @@ from sensors.ble.emulated_witmotion import EmulatedWitMotion
 from sensors.ble.virtual_radio import VirtualRadio
 from sensors.motion import MotionSource
 from sensors.samples import ROLES, Role
+from sensors.simulation.tumble import tumble_motion
 from sensors.simulator import demo_routine
 
 EMULATED_MODELS = ("dorsi", "witmotion", "movella_dot")
@@ -34,6 +35,7 @@ EMULATED_CLOCK_DRIFT_PPM: dict[Role, float] = {"shin": 40.0, "foot": -25.0}
 # The routine's opening stance (the calibration) starts this long after the sensors power on, so connecting
 # does not eat into it.
 LEAD_S = 2.0
+TUMBLE_TIMING_S = {"rest_s": 2.0, "turn_s": 1.0}  # brisk: 2 s still per position, as the instructions ask
 
 
 def emulated_name(model: str, role: Role) -> str:
@@ -87,6 +89,8 @@ class EmulatedRig:
     models : emulated model per role ("dorsi", "witmotion", "movella_dot"); dorsi for roles not given.
     bystanders : other devices to put on the radio, names from `sensors.ble.emulated_bystander.BYSTANDERS`.
     first : the exercise the demo routine starts with (after its stance and ankle pumps); None = the guide's order.
+    tumble : instead of the routine, each sensor is laid on a table in a dozen positions, as for
+        `dorsi calibrate-sensors` (the same sensor errors as in the routine of this seed).
     """
 
     seed: int = 0
@@ -97,6 +101,7 @@ class EmulatedRig:
     models: Mapping[Role, str] = field(default_factory=dict)
     bystanders: tuple[str, ...] = ()
     first: str | None = None
+    tumble: bool = False
     _others: list[EmulatedBystander] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -120,7 +125,11 @@ class EmulatedRig:
         routine = demo_routine(self.seed, side=self.side, first=self.first)
         epoch_s = asyncio.get_running_loop().time() + LEAD_S
         for role in ROLES:
-            sensor = make_emulated_sensor(self.radio, self.model(role), role, routine.motion(role), epoch_s)
+            motion: MotionSource = routine.motion(role)
+            if self.tumble:
+                errors = routine.motion(role).errors
+                motion = tumble_motion(errors, role, 2 * self.seed + ROLES.index(role), **TUMBLE_TIMING_S)
+            sensor = make_emulated_sensor(self.radio, self.model(role), role, motion, epoch_s)
             await sensor.start()
             self.sensors[role] = sensor
         for kind in self.bystanders:

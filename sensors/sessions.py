@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sensors.accel_calibration import AccelCalibration
 from sensors.interchange import InputFileError
 from sensors.recorder import (
     METADATA_FILE,
@@ -43,8 +44,10 @@ def load_metadata(path: Path) -> dict[str, Any]:
     return meta
 
 
-def load_samples(path: Path) -> dict[Role, SampleBlock]:
-    """Raw samples of a session on the session clock. A torn last line (crash) is dropped."""
+def load_samples(path: Path, metadata: dict[str, Any] | None = None) -> dict[Role, SampleBlock]:
+    """Samples of a session on the session clock, each accelerometer calibrated as the session's metadata
+    (read unless given) says it was when recording. A torn last line (crash) is dropped."""
+    meta = load_metadata(path) if metadata is None else metadata
     blocks: dict[Role, SampleBlock] = {}
     for role in ROLES:
         f = Path(path) / raw_samples_file(role)
@@ -66,12 +69,23 @@ def load_samples(path: Path) -> dict[Role, SampleBlock]:
             df[["ax", "ay", "az"]].to_numpy(),
             df[["gx", "gy", "gz"]].to_numpy(),
         )
+        sensor = (meta.get("sensors") or {}).get(role)
+        kept = sensor.get("accelerometer_calibration") if isinstance(sensor, dict) else None
+        if kept is not None:
+            try:
+                cal = AccelCalibration.from_json(kept, f"{Path(path) / METADATA_FILE}, sensors.{role}")
+            except ValueError as e:
+                raise InputFileError(
+                    f"{e}; remove that accelerometer_calibration entry to read the samples uncalibrated"
+                ) from e
+            blocks[role] = cal.apply_block(blocks[role])
     return blocks
 
 
 def load_session(path: Path) -> tuple[dict[str, Any], dict[Role, SampleBlock]]:
     """Metadata and raw samples of one session folder."""
-    return load_metadata(path), load_samples(path)
+    meta = load_metadata(path)
+    return meta, load_samples(path, meta)
 
 
 @dataclass(frozen=True)

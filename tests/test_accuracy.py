@@ -1,10 +1,11 @@
 """The measurement targets on a fresh random simulator suite (every exercise, every error source), as CI runs it.
 
-Every run draws new cases (the seed is printed; DORSI_VALIDATION_SEED=N replays a run). The bounds asserted
-here are the issue's targets where the suite meets them on every run we made; where it does not (the worst
-case RMSE and the worst per-rep peak error, set by the accelerometers' 1 % scale and axis errors, see README
-"Accuracy"), and for the hold edges, which met their target in every run here but within 0.1 s of it, a
-looser regression bound is asserted and `dorsi validate` reports the real figure against the target.
+Every run draws new cases (the seed is printed; DORSI_VALIDATION_SEED=N replays a run), the sensors'
+accelerometers calibrated as `dorsi calibrate-sensors` does. The bounds asserted here are the issue's targets
+where the suite met them on every run we made; where it did not (the worst case RMSE and the hold edges: one
+suite of seven missed both, a calf release and a seated hold losing packets at the wrong moment, see README
+"Accuracy"), a looser regression bound is asserted and `dorsi validate` reports the real figure against the
+target.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dashboard.validation.simulated import TARGETS, describe_failures, run_suite
 from processing.exercises.registry import SPECS
 
 BASE_SEED = int(os.environ.get("DORSI_VALIDATION_SEED", secrets.randbelow(10**6)))
-REGRESSION_BOUNDS = {"rmse_worst_deg": 3.0, "peak_error_deg": 3.0, "hold_edge_s": 1.0}
+REGRESSION_BOUNDS = {"rmse_worst_deg": 3.0, "hold_edge_s": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,9 @@ def test_every_case_calibrates_and_analyses(suite):
     assert figures["failed_cases"] == 0, [r.error for r in results if r.error]
 
 
-@pytest.mark.parametrize("target", ["rmse_median_deg", "drift_deg_per_min", "false_alerts_per_set", "count_off_max"])
+@pytest.mark.parametrize(
+    "target", ["rmse_median_deg", "peak_error_deg", "drift_deg_per_min", "false_alerts_per_set", "count_off_max"]
+)
 def test_targets_met(suite, target):
     _, figures = suite
     assert figures[target] <= TARGETS[target], f"seed {BASE_SEED}: {target} = {figures[target]}"

@@ -212,3 +212,32 @@ def test_replay_serves_the_dashboard_on_that_sessions_replay(tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
+
+
+@pytest.mark.ble
+def test_calibrate_sensors_over_ble_then_record_with_the_calibration(tmp_path):
+    from sensors.simulator import demo_routine
+
+    data = tmp_path / "data"
+    before = dorsi("record", "--emulated", "--data-dir", data, "--duration-s", 2)
+    assert "dorsi-S1: no accelerometer calibration yet" in before.stdout
+    short = dorsi("calibrate-sensors", "--emulated", "--data-dir", data, "--duration-s", 8, check=False)
+    assert short.returncode == 1 and "not calibrated:" in short.stderr and "of the 6 faces" in short.stderr
+    assert not (data / "sensors").exists(), "nothing kept from a calibration that failed"
+
+    done = dorsi("calibrate-sensors", "--emulated", "--data-dir", data)
+    result = json.loads(done.stdout)
+    assert "(enough)" in done.stderr
+    routine = demo_routine(0)  # the emulated sensors' own errors
+    for role in ("shin", "foot"):
+        true = routine.motion(role).errors.acc_sensitivity
+        matrix = np.asarray(result[role]["matrix"])
+        skew = [np.linalg.svd(m, compute_uv=False) for m in (true, matrix @ true)]
+        assert skew[1][0] / skew[1][-1] - 1 < 0.3 * (skew[0][0] / skew[0][-1] - 1)
+        assert Path(result[role]["file"]).is_file()
+
+    after = dorsi("record", "--emulated", "--data-dir", data, "--duration-s", 2)
+    assert "no accelerometer calibration" not in after.stdout
+    meta = json.loads((Path(json.loads(after.stdout.splitlines()[-1])["path"]) / "session.json").read_text())
+    for role in ("shin", "foot"):
+        assert meta["sensors"][role]["accelerometer_calibration"]["matrix"] == result[role]["matrix"]

@@ -787,3 +787,24 @@ def test_events_carry_plain_json_numbers() -> None:
             assert "numpy" not in repr(json.loads(text))
             for value in e.data.values():
                 assert not isinstance(value, np.generic), (name, e.kind, value)
+
+
+@pytest.mark.parametrize("pauses_per_circle", [1, 2, 4])
+def test_short_pauses_within_the_circles_lose_none(pauses_per_circle: int) -> None:
+    """A person pausing 0.6 s (under the 1 s that counts as coming to rest) at points of each circle."""
+    dt, steps = 0.01, 400
+    phase: list[float | None] = [None] * 300
+    for c in range(10):
+        for k in range(steps):
+            p = 2 * math.pi * (c + k / steps)
+            phase.append(p)
+            if k % (steps // pauses_per_circle) == steps // (2 * pauses_per_circle):
+                phase += [p] * 60
+    phase += [None] * 300
+    t = np.arange(len(phase)) * dt
+    df = np.array([0.0 if p is None else math.radians(15) * math.sin(p) for p in phase])
+    inv = np.array([0.0 if p is None else math.radians(12) * math.cos(p) for p in phase])
+    zero = np.zeros_like(t)
+    analyser = spec("ankle_circles").make()
+    events = feed(analyser, AngleStream(t, df, inv, zero, zero, zero, zero, zero), [7] * (len(t) // 7 + 1))
+    assert len(of(events, "circle")) == 10

@@ -56,3 +56,22 @@ def test_a_sensor_reboot_is_marked_as_a_gap_in_the_recording(tmp_path):
     assert meta["gaps"] == [{"sensor": "foot", "start_s": 40.0, "end_s": 42.5}]
     assert "restarted" in feed.snapshot(0)["events"][-1]["text"]
     feed._recorder.close()
+
+
+def test_the_live_pipeline_gets_each_sensors_calibrated_accelerometer(tmp_path):
+    from sensors.accel_calibration import AccelCalibration
+    from sensors.samples import make_block
+
+    cal = AccelCalibration(np.diag([1.02, 0.99, 1.01]), np.array([0.1, -0.2, 0.05]), 0.001, 12)
+    feed = LiveFeed(tmp_path, side="right", emulated=True)
+    feed._restart_pipeline(False)
+    seen = []
+    step = feed._pipeline.step
+    feed._pipeline.step = lambda block: (seen.append(block), step(block))[1]
+    feed._accel_calibrations = {"shin": cal}
+    acc = np.tile([0.3, -0.1, 9.7], (20, 1))
+    for role in ("shin", "foot"):
+        feed._on_block(make_block(role, np.arange(20), np.arange(20) / 100.0, acc, np.zeros((20, 3))))
+    by_role = {b.role: b for b in seen}
+    assert np.allclose(by_role["shin"].acc, cal.apply(acc))
+    assert np.allclose(by_role["foot"].acc, acc)  # no calibration kept for it: as measured

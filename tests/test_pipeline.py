@@ -296,3 +296,22 @@ def test_reps_during_or_just_after_lost_packets_are_flagged_data_gap() -> None:
         elif far:
             assert "data_gap" not in rep["flags"], (rep, bursts)
     assert any("data_gap" in rep["flags"] for rep in a.reps)
+
+
+@pytest.mark.parametrize(("exercise", "seed"), [("nerve_flossing", 1), ("achilles_release", 1), ("eccentric_drop", 1)])
+def test_live_angles_lag_the_sensors_by_at_most_the_first_lifts_hold(exercise: str, seed: int) -> None:
+    """Streamed in 0.1 s blocks, the angles trail the newest sample by at most the first lift's hold (2 s, while
+    the shin's lean axis may be decided) plus the grid's wait for the slower sensor."""
+    session = random_case(seed, exercise=exercise)
+    pipe = Pipeline(exercise, session.side)
+    end_s = min(float(b.t_s[-1]) for b in session.blocks.values())
+    newest_out, worst_lag = None, 0.0
+    for t0 in np.arange(0.0, end_s, 0.1):
+        for role in ("shin", "foot"):
+            out = pipe.step(session.blocks[role].window(t0, t0 + 0.1))
+            if len(out.t_s):
+                newest_out = float(out.t_s[-1])
+        if newest_out is not None:
+            worst_lag = max(worst_lag, t0 + 0.1 - newest_out)
+    assert newest_out is not None and newest_out > end_s - 1.0
+    assert worst_lag < 2.5

@@ -41,11 +41,15 @@ def _feed(leans_deg: list[float], sway_deg: float, chunks: list[int]) -> tuple[S
     finder = SmallTiltAxis(up[0], sign=-1)
     pitch = np.full(len(t), np.nan)
     bounds = np.cumsum([0, *chunks])
+    done = 0  # rows before this have been released, as the pipeline does (held while the first axis may come)
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         finder.update(t[lo:hi], up[lo:hi], fp[lo:hi], armed_t_s=0.0)
-        for mask, axis in finder.axes_at(t[lo:hi]) if finder.since_s is not None else []:
-            rows = np.arange(lo, hi)[mask]
+        hold = finder.holding_from_s
+        cut = hi if hold is None or hi == len(t) else int(np.searchsorted(t, hold, side="left"))
+        for mask, axis in finder.axes_at(t[done:cut]) if finder.since_s is not None and cut > done else []:
+            rows = np.arange(done, cut)[mask]
             pitch[rows] = segment_angles(up[rows], up[0], axis)[0]
+        done = max(done, cut)
     return finder, pitch
 
 
@@ -80,3 +84,13 @@ def test_the_angles_do_not_depend_on_how_the_stream_was_split(seed: int) -> None
     _, split = _feed(leans, 0.5, chunks)
     assert np.isfinite(whole).sum() > n // 2
     np.testing.assert_array_equal(whole, split)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 100_000])
+def test_the_first_lift_carries_its_lean_from_its_start(piece: int) -> None:
+    leans = [1.5, 1.5]
+    t, lean, _, fp = _lifts(leans, sway_deg=0.1)
+    _, pitch = _feed(leans, 0.1, [piece] * (len(t) // piece) + ([len(t) % piece] if len(t) % piece else []))
+    first_lift = (t < 9.0) & (fp < -math.radians(2.0))
+    assert np.all(np.isfinite(pitch[first_lift]))  # the axis is decided 0.5 s into the lift, yet applies all of it
+    assert np.max(np.abs(pitch[first_lift] - lean[first_lift])) < math.radians(0.3)

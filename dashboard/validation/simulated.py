@@ -12,6 +12,8 @@ import numpy as np
 from processing.analysis import Analysis, analyze
 from processing.calibration import CalibrationError
 from processing.exercises.registry import SPECS
+from sensors.accel_calibration import fit_block
+from sensors.samples import Role, SampleBlock
 from sensors.simulator import SimulatedSession, random_case
 
 DEG = 180.0 / math.pi
@@ -111,14 +113,22 @@ def _counted(analysis: Analysis, exercise: str) -> tuple[list[dict[str, Any]], s
     return getattr(analysis, what), what
 
 
-def evaluate(session: SimulatedSession) -> CaseResult:
-    """Analyse a simulated session like `dorsi analyze` does and compare it with its truth."""
+def calibrated_blocks(session: SimulatedSession) -> dict[Role, SampleBlock]:
+    """The session's blocks as dorsi records them from sensors calibrated once with `dorsi calibrate-sensors`
+    (each sensor's calibration fitted from its own simulated tumble on a table)."""
+    return {r: fit_block(session.calibration_tumble(r)).apply_block(b) for r, b in session.blocks.items()}
+
+
+def evaluate(session: SimulatedSession, calibrated: bool = True) -> CaseResult:
+    """Analyse a simulated session like `dorsi analyze` does and compare it with its truth; calibrated=False
+    leaves the accelerometers as they come (see `calibrated_blocks`)."""
     truth = session.truth
     case = dict(getattr(session, "case", {}) or {})
     result = CaseResult(session.seed, session.exercise, case, float(truth.t_s[-1]))
-    start = time.perf_counter()
     try:
-        analysis = analyze(session.blocks, session.exercise, session.side)
+        blocks = calibrated_blocks(session) if calibrated else session.blocks
+        start = time.perf_counter()
+        analysis = analyze(blocks, session.exercise, session.side)
     except (CalibrationError, ValueError) as e:
         result.error = str(e)
         return result
@@ -178,18 +188,12 @@ def evaluate(session: SimulatedSession) -> CaseResult:
     return result
 
 
-def run_suite(
-    seeds: list[int], long_seeds: list[int] | None = None, accelerometer_sensitivity: bool = True
-) -> list[CaseResult]:
+def run_suite(seeds: list[int], long_seeds: list[int] | None = None, calibrated: bool = True) -> list[CaseResult]:
     """Evaluate a random case per seed, the exercises taken in turn (so every exercise is covered), and a long
-    (20-30 min) random case per long seed (accelerometer_sensitivity: see ErrorModel)."""
+    (20-30 min) random case per long seed (calibrated: see `evaluate`)."""
     names = list(SPECS)
-    acc = accelerometer_sensitivity
-    results = [
-        evaluate(random_case(s, exercise=names[i % len(names)], accelerometer_sensitivity=acc))
-        for i, s in enumerate(seeds)
-    ]
-    results += [evaluate(random_case(s, long=True, accelerometer_sensitivity=acc)) for s in long_seeds or []]
+    results = [evaluate(random_case(s, exercise=names[i % len(names)]), calibrated) for i, s in enumerate(seeds)]
+    results += [evaluate(random_case(s, long=True), calibrated) for s in long_seeds or []]
     return results
 
 

@@ -125,8 +125,11 @@ def trailing_extreme(y: FloatArray, first: int, window_n: int, kind: str) -> Flo
     return np.asarray(out[first - lo :], dtype=np.float64)
 
 
-def trailing_mean(y: FloatArray, first: int, window_n: int) -> FloatArray:
+def trailing_mean(y: FloatArray, first: int, window_n: int, since: NDArray[np.int64] | None = None) -> FloatArray:
     """Mean of the finite y over the trailing window [i - window_n + 1, i] for each i >= first (NaN if none).
+
+    since : optional (N - first,) index of y before which sample i's window never reaches (the window is
+        [max(i - window_n + 1, since[i - first]), i]).
 
     Sums are exact (integer units of 1e-9), so the result is identical for any chunking. Needs window_n - 1
     samples of y before `first` (or the start of the stream).
@@ -139,6 +142,8 @@ def trailing_mean(y: FloatArray, first: int, window_n: int) -> FloatArray:
     counts = np.concatenate([[0], np.cumsum(finite)])
     stop = np.arange(first - lo, len(seg)) + 1
     start = np.maximum(stop - window_n, 0)
+    if since is not None:
+        start = np.maximum(start, np.asarray(since) - lo)
     n = counts[stop] - counts[start]
     total = (sums[stop] - sums[start]).astype(np.float64) / _EXACT_SCALE
     return np.where(n > 0, total / np.maximum(n, 1), np.nan)

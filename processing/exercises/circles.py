@@ -1,11 +1,14 @@
 """Ankle circles: the foot traces circles (dorsiflexion x inversion); circles counted per direction.
 
 The centre of the circles is the mean of each angle over the last `centre_window_s` (longer than one
-circle, so it follows the person without following the circle itself; before the first circle it is where
-the foot rested). Each sample's offset from the centre is normalised per axis by `scale_*_rad`. A sample
-lies in one of
-four regions when its normalised radius is at least 1, its angle atan2(inversion, dorsiflexion) is within
-`cone_rad` of an axis, and the foot is moving (a centre shifting while the foot rests enters nothing):
+circle, so it follows the person without following the circle itself), but never over samples from before
+the foot last came to rest (still for `settle_s`): before the first circle it is where the foot rested, not
+where it was before (an ankle pump or the lift of the foot a few seconds earlier would put the resting foot
+at radius ~1, in a region, and the set's first move would count as a quarter). Each sample's offset from the
+centre is normalised per axis by `scale_*_rad`. A sample lies in one of four regions when its normalised
+radius is at least 1, its angle atan2(inversion, dorsiflexion) is within `cone_rad` of an axis, and the foot
+is moving (a centre shifting while the foot rests enters nothing; the speed is measured from the last known
+sample, across a packet-loss gap of up to `max_gap_s`, so the samples between close gaps still count):
 0 = toes up (dorsiflexion), 1 = inverted (sole towards the other leg), 2 = toes down, 3 = everted. The gaps
 between the cones are hysteresis: moving along a boundary does not flicker between regions.
 
@@ -56,6 +59,9 @@ class CircleRule:
     cone_rad : half-width of each region's cone around its axis, rad.
     min_speed_rad_s, speed_window_s : a region is only entered while the foot moves at least this fast
         (displacement in dorsiflexion x inversion over the window), rad/s and s.
+    max_gap_s : the speed may be measured across a gap (NaN angles) of at most this long, s.
+    settle_s : the foot still (known and not moving) for this long has come to rest: the centre is not
+        taken over samples before that rest began, s.
     """
 
     centre_window_s: float = 6.0
@@ -64,6 +70,8 @@ class CircleRule:
     cone_rad: float = math.radians(35.0)
     min_speed_rad_s: float = math.radians(12.0)
     speed_window_s: float = 0.25
+    max_gap_s: float = 1.0
+    settle_s: float = 1.0
 
 
 class AnkleCircles(StreamAnalyser):
@@ -121,23 +129,48 @@ class AnkleCircles(StreamAnalyser):
         """Region of each new sample (-1: none), and its normalised radius."""
         rule = self.rule
         n_centre = self.samples(rule.centre_window_s)
+        # the foot came to rest where it was still for settle_s: the centre is not older than that rest
+        lo = max(0, first - n_centre + 1)
+        idx = np.arange(len(ext))
+        still = np.zeros(len(ext), dtype=bool)
+        moving_from_lo = self._moving(ext, lo)
+        still[lo:] = self._known(ext)[lo:] & ~moving_from_lo
+        run_start = np.maximum.accumulate(np.where(still, -1, idx)) + 1
+        settled = still & (idx - run_start + 1 == self.samples(rule.settle_s))
+        since = np.maximum.accumulate(np.where(settled, run_start, 0))[first:]
         normalised = []
         for x, scale in (
             (ext.dorsiflexion_rad, rule.scale_dorsiflexion_rad),
             (ext.inversion_rad, rule.scale_inversion_rad),
         ):
-            normalised.append((x[first:] - trailing_mean(x, first, n_centre)) / scale)
+            normalised.append((x[first:] - trailing_mean(x, first, n_centre, since)) / scale)
         u, v = normalised
         radius = np.hypot(u, v)
-        lag = self.samples(rule.speed_window_s)
-        earlier = np.maximum(np.arange(first, len(ext)) - lag, 0)
-        moved = [x[first:] - x[earlier] for x in (ext.dorsiflexion_rad, ext.inversion_rad)]
-        moving = np.hypot(*moved) >= rule.min_speed_rad_s * lag * (self.dt_s or 0.0)
+        moving = moving_from_lo[first - lo :]
         angle = np.arctan2(v, u)
         sector = np.round(angle / (0.5 * math.pi))
         in_cone = np.abs(angle - sector * 0.5 * math.pi) <= rule.cone_rad
         region = np.where((radius >= 1.0) & moving & in_cone, np.mod(sector, _QUARTERS), -1).astype(np.int64)
         return region, radius
+
+    @staticmethod
+    def _known(ext: AngleStream) -> NDArray[np.bool_]:
+        """Samples with both angles known."""
+        return np.isfinite(ext.dorsiflexion_rad) & np.isfinite(ext.inversion_rad)
+
+    def _moving(self, ext: AngleStream, start: int) -> NDArray[np.bool_]:
+        """Whether the foot moves at ext indices >= start: its displacement since speed_window_s ago (or, if
+        that sample is unknown, since the last known sample before it, at most max_gap_s earlier) is at least
+        min_speed_rad_s x the time between them."""
+        rule = self.rule
+        lag = self.samples(rule.speed_window_s)
+        last_known = np.maximum.accumulate(np.where(self._known(ext), np.arange(len(ext)), -1))
+        i = np.arange(start, len(ext))
+        earlier = last_known[np.maximum(i - lag, 0)]
+        ok = (earlier >= 0) & (i - earlier <= lag + self.samples(rule.max_gap_s))
+        j = np.where(ok, earlier, i)
+        moved = np.hypot(ext.dorsiflexion_rad[i] - ext.dorsiflexion_rad[j], ext.inversion_rad[i] - ext.inversion_rad[j])
+        return ok & (moved >= rule.min_speed_rad_s * (i - j) * (self.dt_s or 0.0))
 
     def _move(self, ext: AngleStream, k: int, old: int, new: int, lowest: float) -> list[Event]:
         """The foot entered region new (from old) at ext index k; lowest: least radius since it left old."""

@@ -76,6 +76,8 @@ class KneeToWallRule:
     heel_down_rad : foot pitch (toes down) up to which the heel is down, rad.
     heel_lift_rad, min_lift_s : a foot pitch above heel_lift_rad for min_lift_s is a heel lift (rad, s).
     lookback_s : history searched before the attempt's start, s.
+    min_s : an attempt is at least on_rad beyond where it started for this long in all; a shorter one is a glitch
+        (a filter restarting after a sensor gap mid-turn gave a 0.4 s spike of 10.7 deg), not a lean, s.
     """
 
     on_rad: float = math.radians(10.0)
@@ -84,6 +86,7 @@ class KneeToWallRule:
     heel_lift_rad: float = math.radians(4.0)
     min_lift_s: float = 0.3
     lookback_s: float = 3.0
+    min_s: float = 0.3
 
 
 class KneeToWall(StreamAnalyser):
@@ -118,6 +121,9 @@ class KneeToWall(StreamAnalyser):
     def _process(self, ext: AngleStream, first: int) -> list[Event]:
         events = []
         for exc in self._tracker.scan(self, ext.t_s, ext.dorsiflexion_rad, first):
+            leaning = ext.dorsiflexion_rad[exc.trigger : exc.end + 1] >= exc.base_rad + self.rule.on_rad
+            if np.count_nonzero(leaning) < self.samples(self.rule.min_s):
+                continue
             data = self._attempt(ext, exc)
             self.attempts.append(data)
             events.append(Event("attempt", float(ext.t_s[exc.end]), data))

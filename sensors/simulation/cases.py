@@ -15,9 +15,7 @@ LONG_DURATION_S = (1200.0, 1800.0)
 REP_UNITS = ("reps", "attempts")
 
 
-def draw_case(
-    seed: int, *, long: bool = False, exercise: str | None = None, accelerometer_sensitivity: bool = True
-) -> dict[str, Any]:
+def draw_case(seed: int, *, long: bool = False, exercise: str | None = None) -> dict[str, Any]:
     """The keyword arguments of `simulate` for case `seed` (what random_case simulates)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x0D0751]))
     name = str(rng.choice(EXERCISES)) if exercise is None else exercise
@@ -42,17 +40,11 @@ def draw_case(
         "pronations": int(rng.integers(0, 3)) if on_ground else 0,
         "wiggles": int(rng.integers(0, 4)) if spec.unit in REP_UNITS else 0,
         "duration_s": round(float(rng.uniform(*LONG_DURATION_S)), 1) if long else None,
-        "errors": ErrorModel(
-            packet_loss=True,
-            loss_bursts_per_min=round(float(rng.uniform(1.0, 5.0)), 2),
-            accelerometer_sensitivity=accelerometer_sensitivity,
-        ),
+        "errors": ErrorModel(packet_loss=True, loss_bursts_per_min=round(float(rng.uniform(1.0, 5.0)), 2)),
     }
 
 
-def random_case(
-    seed: int, *, long: bool = False, exercise: str | None = None, accelerometer_sensitivity: bool = True
-) -> SimulatedSession:
+def random_case(seed: int, *, long: bool = False, exercise: str | None = None) -> SimulatedSession:
     """A simulated session whose every dimension is drawn at random from the validation suite's list.
 
     Drawn from the seed: the exercise (unless given), the leg, each sensor's rate (50/100/200 Hz), the stance
@@ -62,18 +54,13 @@ def random_case(
     (up to 0.6 deg/s per axis) with a random walk, 1 % scale and misalignment errors, noise, int16
     quantisation, independent sensor clocks (offset, +-100 ppm) read through BLE-like arrivals and the
     ClockAligner, and bursts of lost packets (1-5 per minute). Each unit count is the guide's target;
-    long=True repeats the set with rests for 20-30 minutes. accelerometer_sensitivity=False: see ErrorModel.
+    long=True repeats the set with rests for 20-30 minutes.
 
     The session's `case` records all of it (JSON-serialisable): `random_case(case["seed"], long=...)`
     reproduces it.
     """
-    kwargs = draw_case(seed, long=long, exercise=exercise, accelerometer_sensitivity=accelerometer_sensitivity)
+    kwargs = draw_case(seed, long=long, exercise=exercise)
     session = simulate(**kwargs)
-    session.case["random_case"] = {
-        "seed": seed,
-        "long": long,
-        "exercise": exercise,
-        "accelerometer_sensitivity": accelerometer_sensitivity,
-    }
+    session.case["random_case"] = {"seed": seed, "long": long, "exercise": exercise}
     session.case["errors"]["loss_bursts_per_min"] = kwargs["errors"].loss_bursts_per_min
     return session

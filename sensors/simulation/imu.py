@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-
-from sensors.simulation.body import LegKinematics
 
 FloatArray = NDArray[np.float64]
 DEG = np.pi / 180.0
@@ -27,8 +26,6 @@ class ErrorModel:
     bias_walk : the gyro bias random-walks (gyro_bias_walk_deg_s_per_sqrt_s).
     scale : per-axis scale-factor errors (uniform up to scale_max).
     misalignment : non-orthogonal sensitivity axes (off-diagonal terms uniform up to misalignment_max).
-    accelerometer_sensitivity : False leaves the accelerometers' scale and misalignment out (a diagnostic:
-        accelerometers calibrated for both; the same random draws, so cases stay comparable).
     white_noise : white measurement noise (gyro_noise_deg_s, acc_noise_m_s2 per sample).
     quantisation : int16 quantisation at the dorsi profile's default full-scale ranges.
     clocks : independent sensor clocks (offset, drift up to clock_drift_max_ppm), BLE-like arrivals, and
@@ -44,7 +41,6 @@ class ErrorModel:
     quantisation: bool = True
     clocks: bool = True
     packet_loss: bool = False
-    accelerometer_sensitivity: bool = True
     gyro_bias_max_deg_s: float = 0.6
     gyro_bias_walk_deg_s_per_sqrt_s: float = 0.003
     acc_bias_max_m_s2: float = 0.05
@@ -118,7 +114,7 @@ class ImuErrors:
             gyr_bias if m.bias else np.zeros(3),
             acc_bias if m.bias else np.zeros(3),
             sens[0],
-            sens[1] if m.accelerometer_sensitivity else np.eye(3),
+            sens[1],
             m.gyro_noise_deg_s * DEG if m.white_noise else 0.0,
             m.acc_noise_m_s2 if m.white_noise else 0.0,
             m.gyro_bias_walk_deg_s_per_sqrt_s * DEG if m.bias_walk else 0.0,
@@ -156,21 +152,29 @@ class BiasWalk:
         return np.asarray(self._knots[i] * (1.0 - frac) + self._knots[i + 1] * frac)
 
 
+class Kinematics(Protocol):
+    """What moves a sensor: its error-free readings in the segment (or sensor) frame at any true time."""
+
+    duration_s: float | None
+
+    def ideal_imu(self, role: str, t_s: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Specific force (N, 3) m/s^2 and angular rate (N, 3) rad/s of `role` at true times t_s (s)."""
+        ...
+
+
 class SensorMotion:
     """The MotionSource of one sensor: kinematics, mounting rotation and sensor errors; endless or scripted.
 
     Parameters
     ----------
-    kinematics : the leg's motion.
+    kinematics : the leg's motion (or a calibration tumble).
     role : "shin" or "foot".
     mounting : (3, 3) rotation sensor frame -> segment frame.
     errors : the sensor's error model.
     seed : seed of the white noise generator.
     """
 
-    def __init__(
-        self, kinematics: LegKinematics, role: str, mounting: FloatArray, errors: ImuErrors, seed: int
-    ) -> None:
+    def __init__(self, kinematics: Kinematics, role: str, mounting: FloatArray, errors: ImuErrors, seed: int) -> None:
         self.kinematics = kinematics
         self.role = role
         self.mounting = np.asarray(mounting, dtype=np.float64)

@@ -24,6 +24,7 @@ from sensors.simulation.link import LinkModel, LinkTrace, align_to_session, samp
 from sensors.simulation.script import Script
 from sensors.simulation.trajectory import Channel, Sway
 from sensors.simulation.truth import Truth, compute_truth
+from sensors.simulation.tumble import tumble_motion
 
 FloatArray = NDArray[np.float64]
 DEG = np.pi / 180.0
@@ -71,6 +72,13 @@ class SimulatedSession:
             self.errors[role],
             self.seed + 7 if seed is None else seed,
         )
+
+    def calibration_tumble(self, role: Role) -> SampleBlock:
+        """What `dorsi calibrate-sensors` records of this sensor: laid on a table in a dozen positions (the
+        sensor's own errors; a tumble, noise and bias walk drawn from the seed), at its rate, quantised."""
+        motion = tumble_motion(self.errors[role], role, self.seed * 2 + ROLES.index(role))
+        assert motion.duration_s is not None
+        return sample_block(motion, role, np.arange(int(motion.duration_s * self.rate_hz[role])) / self.rate_hz[role])
 
     @property
     def latency_s(self) -> float:
