@@ -213,7 +213,10 @@ class Pipeline:
             self._held.append((t, shin, foot, rest))
         if not self._held:
             return StepOutput.empty()
-        t, shin, foot, rest = (np.concatenate(parts) for parts in zip(*self._held, strict=True))
+        if len(self._held) == 1:  # the usual case: nothing was held back
+            t, shin, foot, rest = self._held[0]
+        else:
+            t, shin, foot, rest = (np.concatenate(parts) for parts in zip(*self._held, strict=True))
         hold_from = None if final or self._shin_lean is None else self._shin_lean.holding_from_s
         cut = len(t) if hold_from is None else int(np.searchsorted(t, hold_from, side="left"))
         self._held = [(t[cut:], shin[cut:], foot[cut:], rest[cut:])] if cut < len(t) else []

@@ -13,11 +13,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import least_squares
 
+from sensors.importers.units import STANDARD_GRAVITY_M_S2
 from sensors.samples import SampleBlock
 
 FloatArray = NDArray[np.float64]
 
-STANDARD_GRAVITY_M_S2 = 9.80665
 STILL_GYRO_RAD_S = 0.05  # a resting sensor's gyro stays this close to its offset
 STILL_ACC_SPREAD_M_S2 = 0.15  # and its accelerometer stays within this of the rest's mean on every axis
 MIN_REST_S = 1.5
@@ -88,7 +88,7 @@ class AccelCalibration:
             offset = np.asarray(data["offset_m_s2"], dtype=np.float64)
             cal = AccelCalibration(matrix, offset, float(data["residual_m_s2"]), int(data["poses"]))
         except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{where}: not an accelerometer calibration (no valid {e})") from e
+            raise ValueError(f"{where}: not an accelerometer calibration (a field missing or malformed: {e})") from e
         if (
             matrix.shape != (3, 3)
             or offset.shape != (3,)

@@ -127,8 +127,8 @@ class EmulatedRig:
         for role in ROLES:
             motion: MotionSource = routine.motion(role)
             if self.tumble:
-                errors = routine.motion(role).errors
-                motion = tumble_motion(errors, role, 2 * self.seed + ROLES.index(role), **TUMBLE_TIMING_S)
+                seed = 2 * self.seed + ROLES.index(role)
+                motion = tumble_motion(routine.motion(role).errors, role, seed, **TUMBLE_TIMING_S)
             sensor = make_emulated_sensor(self.radio, self.model(role), role, motion, epoch_s)
             await sensor.start()
             self.sensors[role] = sensor

@@ -13,7 +13,7 @@ from dashboard.validation.simulated import evaluate
 from sensors import accel_calibration
 from sensors.accel_calibration import AccelCalibration, AccelCalibrationError, fit, fit_block, rest_poses
 from sensors.recorder import Recorder, raw_samples_file
-from sensors.samples import make_block
+from sensors.samples import SampleBlock, make_block
 from sensors.sessions import load_session
 from sensors.simulation.imu import ImuErrors
 from sensors.simulation.session import sample_block
@@ -27,9 +27,9 @@ def _anisotropy(m: np.ndarray) -> float:
     return float(s[0] / s[-1] - 1.0)
 
 
-def _tumbled(seed: int, rate_hz: float = 100.0, **timing_s: float) -> tuple[ImuErrors, np.ndarray, object]:
+def _tumbled(seed: int, rate_hz: float = 100.0) -> tuple[ImuErrors, np.ndarray, SampleBlock]:
     errors = ImuErrors.random(np.random.default_rng(seed))
-    motion = tumble_motion(errors, "shin", seed, **timing_s)
+    motion = tumble_motion(errors, "shin", seed)
     assert motion.duration_s is not None
     t = np.arange(int(motion.duration_s * rate_hz)) / rate_hz
     return errors, t, sample_block(motion, "shin", t)
@@ -38,7 +38,7 @@ def _tumbled(seed: int, rate_hz: float = 100.0, **timing_s: float) -> tuple[ImuE
 @pytest.mark.parametrize("seed", range(6))
 def test_the_fit_removes_a_sensors_scale_axis_and_offset_errors(seed: int) -> None:
     errors, _, block = _tumbled(seed)
-    cal = fit_block(block)  # type: ignore[arg-type]
+    cal = fit_block(block)
     before = _anisotropy(errors.acc_sensitivity)
     after = _anisotropy(cal.matrix @ errors.acc_sensitivity)
     assert before > 0.005  # the simulated sensor is off by about 1 %
@@ -50,7 +50,7 @@ def test_the_fit_removes_a_sensors_scale_axis_and_offset_errors(seed: int) -> No
 def test_too_few_positions_are_refused_saying_what_is_missing() -> None:
     _, t, block = _tumbled(3)
     early = t < 5 * (3.0 + 2.0)  # the first five positions only
-    poses = rest_poses(t[early], block.acc[early], block.gyr[early])  # type: ignore[attr-defined]
+    poses = rest_poses(t[early], block.acc[early], block.gyr[early])
     assert len(poses) == 5
     with pytest.raises(AccelCalibrationError, match=r"5 resting positions on \d of the 6 faces"):
         fit(poses)
@@ -58,7 +58,7 @@ def test_too_few_positions_are_refused_saying_what_is_missing() -> None:
 
 def test_a_sensor_that_moved_during_a_rest_is_refused() -> None:
     _, t, block = _tumbled(4)
-    poses = rest_poses(t, block.acc, block.gyr)  # type: ignore[attr-defined]
+    poses = rest_poses(t, block.acc, block.gyr)
     fit(poses)
     poses[[2, 7]] *= [[1.05], [0.95]]  # knocked while resting: those rests no longer read one g
     with pytest.raises(AccelCalibrationError, match="moved during a rest"):
@@ -77,13 +77,13 @@ def test_a_sensor_handled_while_resting_gives_no_position() -> None:
 
 def test_a_calibration_is_kept_per_sensor_and_a_damaged_file_is_named(tmp_path: Path) -> None:
     _, _, block = _tumbled(1)
-    cal = fit_block(block)  # type: ignore[arg-type]
+    cal = fit_block(block)
     assert accel_calibration.load(tmp_path, "dorsi-S1") is None
     path = accel_calibration.save(tmp_path, "C4:7F:51:0A:11:22", cal, "dorsi")
     assert path.parent == tmp_path / "sensors" and ":" not in path.name
     back = accel_calibration.load(tmp_path, "C4:7F:51:0A:11:22")
     assert back is not None and np.allclose(back.matrix, cal.matrix, atol=1e-6)
-    assert np.allclose(back.apply(block.acc), cal.apply(block.acc), atol=1e-4)  # type: ignore[attr-defined]
+    assert np.allclose(back.apply(block.acc), cal.apply(block.acc), atol=1e-4)
     path.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match=str(path.name)):
         accel_calibration.load(tmp_path, "C4:7F:51:0A:11:22")
@@ -94,7 +94,7 @@ def test_a_calibration_is_kept_per_sensor_and_a_damaged_file_is_named(tmp_path: 
 
 def test_a_session_is_read_back_with_the_calibration_it_was_recorded_with(tmp_path: Path) -> None:
     _, _, tumble = _tumbled(2)
-    cal = fit_block(tumble)  # type: ignore[arg-type]
+    cal = fit_block(tumble)
     sensors = {
         "shin": {"name": "dorsi-S1", "accelerometer_calibration": cal.to_json()},
         "foot": {"name": "dorsi-F1"},

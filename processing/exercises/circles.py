@@ -133,8 +133,9 @@ class AnkleCircles(StreamAnalyser):
         lo = max(0, first - n_centre + 1)
         idx = np.arange(len(ext))
         still = np.zeros(len(ext), dtype=bool)
-        moving_from_lo = self._moving(ext, lo)
-        still[lo:] = self._known(ext)[lo:] & ~moving_from_lo
+        known = np.isfinite(ext.dorsiflexion_rad) & np.isfinite(ext.inversion_rad)
+        moving_from_lo = self._moving(ext, known, lo)
+        still[lo:] = known[lo:] & ~moving_from_lo
         run_start = np.maximum.accumulate(np.where(still, -1, idx)) + 1
         settled = still & (idx - run_start + 1 == self.samples(rule.settle_s))
         since = np.maximum.accumulate(np.where(settled, run_start, 0))[first:]
@@ -153,18 +154,13 @@ class AnkleCircles(StreamAnalyser):
         region = np.where((radius >= 1.0) & moving & in_cone, np.mod(sector, _QUARTERS), -1).astype(np.int64)
         return region, radius
 
-    @staticmethod
-    def _known(ext: AngleStream) -> NDArray[np.bool_]:
-        """Samples with both angles known."""
-        return np.isfinite(ext.dorsiflexion_rad) & np.isfinite(ext.inversion_rad)
-
-    def _moving(self, ext: AngleStream, start: int) -> NDArray[np.bool_]:
+    def _moving(self, ext: AngleStream, known: NDArray[np.bool_], start: int) -> NDArray[np.bool_]:
         """Whether the foot moves at ext indices >= start: its displacement since speed_window_s ago (or, if
         that sample is unknown, since the last known sample before it, at most max_gap_s earlier) is at least
-        min_speed_rad_s x the time between them."""
+        min_speed_rad_s x the time between them. known: samples with both angles known."""
         rule = self.rule
         lag = self.samples(rule.speed_window_s)
-        last_known = np.maximum.accumulate(np.where(self._known(ext), np.arange(len(ext)), -1))
+        last_known = np.maximum.accumulate(np.where(known, np.arange(len(ext)), -1))
         i = np.arange(start, len(ext))
         earlier = last_known[np.maximum(i - lag, 0)]
         ok = (earlier >= 0) & (i - earlier <= lag + self.samples(rule.max_gap_s))
